@@ -13,6 +13,12 @@ $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_HELPER_OBJS) $(LIBSMVE
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
 
+# Daemon unit tests link the daemon's modules (everything but main.c) and its libraries.
+$(BUILD)/obj/tests/unit/test_smved_%.o: XCFLAGS += $(SMVED_CFLAGS) -I$(TOP)/userspace/smved
+$(BUILD)/tests/unit/test_smved_%: $(BUILD)/obj/tests/unit/test_smved_%.o $(UNIT_HELPER_OBJS) $(SMVED_LIB) $(LIBSMVE_LINK)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(SMVED_LIBS)
+
 # --- fuzzing (clang + libFuzzer) -------------------------------------------------------------
 FUZZ_SRCS     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BUILD    := $(BUILD)-fuzz
