@@ -39,6 +39,7 @@ include userspace/smved/build.mk
 include tests/build.mk
 include bench/build.mk
 -include web/build.mk
+-include packaging/build.mk
 
 # Compile rule shared by every userspace component: sources anywhere in the tree map to the same
 # relative path under $(BUILD)/obj.  Fragments add flags per target with `$(OBJS): XCFLAGS += ...`.

@@ -1,0 +1,1 @@
+# Installation of packaging files (udev rules, systemd units, ...); filled in by their owners.
