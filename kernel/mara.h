@@ -17,6 +17,7 @@
 #define SMVE_MARA_H
 
 #ifdef __KERNEL__
+#include <linux/bits.h>
 #include <linux/types.h>
 #else
 #include <smve/mara_types.h>
@@ -228,9 +229,9 @@ enum mara_event_type {
  * reproduce nguru's readings for archived data.
  */
 #define MARA_DIALECT_FIRMWARE	0u
-#define MARA_TCD_NGURU		(1u << 0)	/* type(2) q(2) addr(4) */
-#define MARA_FRAC_BE		(1u << 1)	/* fraction big-endian */
-#define MARA_DOW_MONDAY0	(1u << 2)	/* PEH weekday 0..6 */
+#define MARA_TCD_NGURU		BIT(0)	/* type(2) q(2) addr(4) */
+#define MARA_FRAC_BE		BIT(1)	/* fraction big-endian */
+#define MARA_DOW_MONDAY0	BIT(2)	/* PEH weekday 0..6 */
 #define MARA_DIALECT_NGURU	(MARA_TCD_NGURU | MARA_FRAC_BE | MARA_DOW_MONDAY0)
 
 #define MARA_FRAC_ONE		32768u	/* fraction units per second */
@@ -288,8 +289,8 @@ struct mara_layout {
 
 /*
  * Parse "addr:sv,di,ai addr:sv,di,ai ...": IEDs separated by whitespace,
- * the three counts by commas, addresses 1..254 and unique.  @len bytes of @text are read (need not be NUL
- * terminated).  On error returns -MARA_ELAYOUT and, when @errpos is not
+ * the three counts by commas, addresses 1..254 and unique.  @len bytes of
+ * @text are read (need not be NUL terminated).  On error returns -MARA_ELAYOUT and, when @errpos is not
  * NULL, the offset of the offending character.  An empty text gives an
  * empty layout.
  */
@@ -312,8 +313,8 @@ struct mara_ied_view {
 };
 
 #define MARA_BIND_OK		0
-#define MARA_BIND_SHORT		(1u << 0)	/* reply has fewer elements */
-#define MARA_BIND_LONG		(1u << 1)	/* reply has more elements */
+#define MARA_BIND_SHORT		BIT(0)	/* reply has fewer elements */
+#define MARA_BIND_LONG		BIT(1)	/* reply has more elements */
 
 /* Expected and actual totals, for a precise layout-mismatch report. */
 struct mara_bind_report {

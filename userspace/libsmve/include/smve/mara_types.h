@@ -23,4 +23,8 @@ typedef int32_t s32;
 typedef int64_t s64;
 #endif
 
+#ifndef BIT
+#define BIT(n) (1UL << (n))
+#endif
+
 #endif
