@@ -290,9 +290,9 @@ struct mara_layout {
 /*
  * Parse "addr:sv,di,ai addr:sv,di,ai ...": IEDs separated by whitespace,
  * the three counts by commas, addresses 1..254 and unique.  @len bytes of
- * @text are read (need not be NUL terminated).  On error returns -MARA_ELAYOUT and, when @errpos is not
- * NULL, the offset of the offending character.  An empty text gives an
- * empty layout.
+ * @text are read (need not be NUL terminated).  On error returns
+ * -MARA_ELAYOUT and, when @errpos is not NULL, the offset of the offending
+ * character.  An empty text gives an empty layout.
  */
 int mara_layout_parse(struct mara_layout *l, const char *text, size_t len,
 		      size_t *errpos);
