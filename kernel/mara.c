@@ -469,28 +469,42 @@ static bool mara_is_space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* Parse a decimal number of at most 3 digits no larger than @max. */
-static int mara_number(const char *t, size_t len, size_t *i, unsigned int max,
-		       u8 *out)
+/*
+ * Parse a decimal number of at most 3 digits within min..max.  On error *i
+ * is left at the start of the number so the caller reports that position.
+ */
+static int mara_number(const char *t, size_t len, size_t *i, unsigned int min,
+		       unsigned int max, u8 *out)
 {
 	unsigned int v = 0, digits = 0;
+	size_t start = *i;
 
 	while (*i < len && t[*i] >= '0' && t[*i] <= '9') {
 		v = v * 10 + (unsigned int)(t[*i] - '0');
 		(*i)++;
-		if (++digits > 3 || v > max)
-			return -MARA_ELAYOUT;
+		if (++digits > 3)
+			break;
 	}
-	if (!digits)
+	if (!digits || digits > 3 || v < min || v > max) {
+		*i = start;
 		return -MARA_ELAYOUT;
+	}
 	*out = (u8)v;
 	return 0;
+}
+
+static bool mara_expect(const char *t, size_t len, size_t *i, char c)
+{
+	if (*i >= len || t[*i] != c)
+		return false;
+	(*i)++;
+	return true;
 }
 
 int mara_layout_parse(struct mara_layout *l, const char *text, size_t len,
 		      size_t *errpos)
 {
-	size_t i = 0;
+	size_t i = 0, start;
 	unsigned int k;
 
 	l->count = 0;
@@ -501,33 +515,28 @@ int mara_layout_parse(struct mara_layout *l, const char *text, size_t len,
 			i++;
 		if (i >= len || text[i] == '\0')
 			return 0;
-		if (l->count >= MARA_LAYOUT_MAX)
-			goto fail;
-		if (mara_number(text, len, &i, 254, &ied.addr) || !ied.addr)
-			goto fail;
-		if (i >= len || text[i++] != ':')
-			goto fail_prev;
-		if (mara_number(text, len, &i, MARA_PAYLOAD_MAX, &ied.sv_bytes))
-			goto fail;
-		if (i >= len || text[i++] != ',')
-			goto fail_prev;
-		if (mara_number(text, len, &i, MARA_PAYLOAD_MAX / 2,
-				&ied.di_words))
-			goto fail;
-		if (i >= len || text[i++] != ',')
-			goto fail_prev;
-		if (mara_number(text, len, &i, MARA_PAYLOAD_MAX / 2,
+		start = i;
+		if (l->count >= MARA_LAYOUT_MAX ||
+		    mara_number(text, len, &i, 1, 254, &ied.addr) ||
+		    !mara_expect(text, len, &i, ':') ||
+		    mara_number(text, len, &i, 0, MARA_PAYLOAD_MAX,
+				&ied.sv_bytes) ||
+		    !mara_expect(text, len, &i, ',') ||
+		    mara_number(text, len, &i, 0, MARA_PAYLOAD_MAX / 2,
+				&ied.di_words) ||
+		    !mara_expect(text, len, &i, ',') ||
+		    mara_number(text, len, &i, 0, MARA_PAYLOAD_MAX / 2,
 				&ied.ai_words))
 			goto fail;
 		if (i < len && !mara_is_space(text[i]) && text[i] != '\0')
 			goto fail;
 		for (k = 0; k < l->count; k++)
-			if (l->ied[k].addr == ied.addr)
+			if (l->ied[k].addr == ied.addr) {
+				i = start;	/* point at the duplicate */
 				goto fail;
+			}
 		l->ied[l->count++] = ied;
 	}
-fail_prev:
-	i--;
 fail:
 	if (errpos)
 		*errpos = i;
