@@ -1,1 +1,3 @@
-# Installation of packaging files (udev rules, systemd units, ...); filled in by their owners.
+# Packaging of the kernel side: DKMS source tree, udev rules, systemd units, modprobe/modules-load
+# configuration, and the host build of the module's freestanding core for the unit tests.
+include kernel/host.mk

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Per-IED SEQ, retry and offline rules of the bus master (§3.5) and the
+ * round-robin schedule.  Freestanding: see smve_core.h.
+ */
+#include "smve_core.h"
+
+void smve_link_init(struct smve_link *l)
+{
+	l->seq = SMVE_SEQ_FIRST;
+	l->state = SMVE_LINK_NEW;
+	l->failures = 0;
+	l->ack_wait = 0;
+	l->ack_seq = 0;
+	l->next_due_ns = 0;
+}
+
+bool smve_link_online(const struct smve_link *l)
+{
+	return l->state == SMVE_LINK_ONLINE;
+}
+
+enum smve_verdict smve_link_reply(struct smve_link *l, u8 reply_seq,
+				  bool *came_online)
+{
+	*came_online = l->state != SMVE_LINK_ONLINE;
+	l->state = SMVE_LINK_ONLINE;
+	l->failures = 0;
+
+	if (reply_seq != l->seq) {
+		/*
+		 * M3: a retry buffer answered; re-asking with the same SEQ
+		 * would loop on it.  A held acknowledgement is moot too: the
+		 * IED took our SEQ for a repeat, so its pending events are
+		 * still queued there and come again under the new SEQ.
+		 */
+		l->ack_wait = 0;
+		l->seq ^= SMVE_SEQ_TOGGLE;
+		return SMVE_V_STALE;
+	}
+	if (l->ack_wait)
+		return SMVE_V_REPEAT;
+	return SMVE_V_ACCEPT;
+}
+
+void smve_link_stored(struct smve_link *l, bool need_ack, u64 ack_seq)
+{
+	if (need_ack) {
+		l->ack_wait = 1;
+		l->ack_seq = ack_seq;
+		return;
+	}
+	l->seq ^= SMVE_SEQ_TOGGLE;
+}
+
+bool smve_link_commit(struct smve_link *l, u64 committed, bool no_consumer)
+{
+	if (!l->ack_wait)
+		return false;
+	if (!no_consumer && committed < l->ack_seq)
+		return false;
+	l->ack_wait = 0;
+	l->seq ^= SMVE_SEQ_TOGGLE;
+	return true;
+}
+
+enum smve_fail_action smve_link_fail(struct smve_link *l, unsigned int retries,
+				     u64 now, u64 reprobe_ns)
+{
+	if (l->state == SMVE_LINK_OFFLINE) {
+		/* One attempt per re-probe; the SEQ stays pending (M1). */
+		l->next_due_ns = now + reprobe_ns;
+		return SMVE_FA_STILL_OFFLINE;
+	}
+	if (l->failures < 255)
+		l->failures++;
+	if (l->failures <= retries)
+		return SMVE_FA_RETRY;
+	l->state = SMVE_LINK_OFFLINE;
+	l->failures = 0;
+	l->next_due_ns = now + reprobe_ns;
+	return SMVE_FA_OFFLINE;
+}
+
+void smve_link_advance(struct smve_link *l)
+{
+	l->failures = 0;
+	l->seq ^= SMVE_SEQ_TOGGLE;
+}
+
+bool smve_link_due(const struct smve_link *l, u64 now)
+{
+	return l->state != SMVE_LINK_OFFLINE || now >= l->next_due_ns;
+}
+
+int smve_sched_pick(const struct smve_link *links, unsigned int n,
+		    unsigned int start, u64 now, u64 *wake_ns, bool *wrapped)
+{
+	u64 wake = ~0ULL;
+	unsigned int i;
+
+	*wrapped = false;
+	if (n == 0) {
+		*wake_ns = wake;
+		return -1;
+	}
+	if (start >= n) {
+		start = 0;
+		*wrapped = true;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned int k = start + i;
+
+		if (k >= n) {
+			k -= n;
+			*wrapped = true;
+		}
+		if (smve_link_due(&links[k], now))
+			return (int)k;
+		if (links[k].next_due_ns < wake)
+			wake = links[k].next_due_ns;
+	}
+	*wrapped = false;
+	*wake_ns = wake;
+	return -1;
+}
