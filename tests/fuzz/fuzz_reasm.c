@@ -62,7 +62,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	if (a.n != b.n)
 		abort();
 	for (i = 0; i < a.n && i < MAX_FRAMES; i++)
-		if (a.lens[i] != b.lens[i] || memcmp(a.frames[i], b.frames[i], a.lens[i]))
+		if (a.lens[i] != b.lens[i] || memcmp(a.frames[i], b.frames[i], a.lens[i]) != 0)
 			abort();
 	return 0;
 }

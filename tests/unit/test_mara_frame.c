@@ -200,8 +200,8 @@ static void test_reasm_resync(void)
 static void test_reasm_random(void)
 {
 	static u8 stream[1 << 16], frames[512][256];
-	size_t lens[512], pos = 0;
-	int want = 0, got, i, round, lost = 0;
+	size_t lens[512], pos;
+	int want, got, i, round, lost = 0;
 	struct mara_reasm r;
 
 	for (round = 0; round < 20; round++) {

@@ -44,6 +44,9 @@ static int load(const char *hex, struct mara_frame *f, struct mara_sections *s)
 {
 	int n = tap_hex(hex, frame, sizeof(frame));
 
+	memset(f, 0, sizeof(*f));
+	memset(s, 0, sizeof(*s));
+
 	if (n < 0 || mara_parse(frame, (size_t)n, f))
 		return -1;
 	return mara_sections_parse(f->payload, f->payload_len, s);
@@ -57,18 +60,23 @@ static void test_tv_r1_r4(void)
 	unsigned int i;
 	bool ok = true;
 
-	IS(load(tv_r1, &f, &s), 0, "TV-R1 parses");
+	if (!IS(load(tv_r1, &f, &s), 0, "TV-R1 parses"))
+		return;
 	OK(f.qty == 68 && f.dst == 0x40 && f.src == 1 && f.seq == 0x4A && f.cmd == 0x10, "TV-R1 header");
-	OK(s.sv_len == 24 && s.di_words == 7 && s.ai_words == 9 && s.ev_count == 0,
-	   "TV-R1 sections 24/7/9/0");
+	if (!OK(s.sv_len == 24 && s.di_words == 7 && s.ai_words == 9 && s.ev_count == 0 && s.di &&
+		s.ai, "TV-R1 sections 24/7/9/0") || !s.di || !s.ai)
+		return;
 	for (i = 0; i < 7; i++)
 		ok &= mara_word(s.di, i) == di[i];
 	OK(ok, "TV-R1 DI words");
 	OK(mara_word(s.ai, 0) == 0x0548 && mara_word(s.ai, 8) == 0x0051 &&
 	   mara_ai_q(mara_word(s.ai, 0)) == 0, "TV-R1 AI words, q 0");
 
-	IS(load(tv_r3, &f, &s), 0, "TV-R3 parses (SEQ F1 outside the poll range)");
-	OK(s.ev_count == 16 && f.seq == 0xF1, "TV-R3 has 16 events");
+	if (!IS(load(tv_r3, &f, &s), 0, "TV-R3 parses (SEQ F1 outside the poll range)"))
+		return;
+	if (!OK(s.ev_count == 16 && f.seq == 0xF1 && s.ev && s.ai && s.ai_words == 9,
+		"TV-R3 has 16 events") || !s.ev || !s.ai)
+		return;
 	ok = true;
 	for (i = 0; i < 16; i++) {
 		struct mara_event ev;
@@ -82,7 +90,8 @@ static void test_tv_r1_r4(void)
 	OK(mara_word(s.ai, 1) == 0x4000 && mara_ai_q(0x4000) == 1 && mara_ai_value(0x4000) == 0,
 	   "TV-R3 AI 4000 is q 1 value 0");
 
-	IS(load(tv_r4, &f, &s), 0, "TV-R4 parses");
+	if (!IS(load(tv_r4, &f, &s), 0, "TV-R4 parses"))
+		return;
 	{
 		struct mara_event a, b;
 
@@ -107,8 +116,10 @@ static void test_tv_r2_digital(void)
 	struct mara_sections s;
 	unsigned int i;
 
-	IS(load(tv_r2, &f, &s), 0, "TV-R2 parses");
-	IS(s.ev_count, 18, "TV-R2 has 18 events");
+	if (!IS(load(tv_r2, &f, &s), 0, "TV-R2 parses"))
+		return;
+	if (!IS(s.ev_count, 18, "TV-R2 has 18 events") || !s.ev)
+		return;
 	for (i = 0; i < 18 && i < s.ev_count; i++) {
 		struct mara_event ev;
 
@@ -237,7 +248,8 @@ static void test_layout(void)
 		}
 	}
 	/* bind TV-R1 (24 SV, 7 DI, 9 AI): exact, short and long layouts */
-	load(tv_r1, &f, &s);
+	if (load(tv_r1, &f, &s))
+		return;
 	txt = "1:6,3,3 2:6,1,2 3:6,1,2 4:6,2,2";
 	mara_layout_parse(&l, txt, strlen(txt), NULL);
 	IS(mara_layout_bind(&l, &s, v, &rep), MARA_BIND_OK, "exact layout binds");

@@ -7,15 +7,11 @@
 
 static int tap_n, tap_failed;
 
-bool tap_check(bool cond, const char *file, int line, const char *fmt, ...)
+static bool tap_vcheck(bool cond, const char *file, int line, const char *fmt, va_list ap)
 {
-	va_list ap;
-
 	tap_n++;
 	printf("%sok %d - ", cond ? "" : "not ", tap_n);
-	va_start(ap, fmt);
 	vprintf(fmt, ap);
-	va_end(ap);
 	printf("\n");
 	if (!cond) {
 		tap_failed++;
@@ -23,6 +19,29 @@ bool tap_check(bool cond, const char *file, int line, const char *fmt, ...)
 	}
 	fflush(stdout);
 	return cond;
+}
+
+bool tap_check(bool cond, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cond = tap_vcheck(cond, file, line, fmt, ap);
+	va_end(ap);
+	return cond;
+}
+
+bool tap_is(long long got, long long want, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+	bool ok;
+
+	va_start(ap, fmt);
+	ok = tap_vcheck(got == want, file, line, fmt, ap);
+	va_end(ap);
+	if (!ok)
+		tap_diag("  got %lld, expected %lld", got, want);
+	return ok;
 }
 
 void tap_skip(const char *why, const char *fmt, ...)

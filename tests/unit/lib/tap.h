@@ -13,6 +13,9 @@
 /* Record one check. Returns cond so callers can stop early on failure. */
 bool tap_check(bool cond, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* Record a check that @got equals @want; on failure print both. Returns the result. */
+bool tap_is(long long got, long long want, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 /* Record a skipped check with the reason. */
 void tap_skip(const char *why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Print a "# " diagnostic line. */
@@ -23,7 +26,7 @@ int tap_done(void);
 int tap_hex(const char *text, unsigned char *out, size_t cap);
 
 #define OK(cond, ...) tap_check((cond), __FILE__, __LINE__, __VA_ARGS__)
-#define IS(a, b, ...) tap_check((long long)(a) == (long long)(b), __FILE__, __LINE__, __VA_ARGS__) \
-	|| (tap_diag("  got %lld, expected %lld", (long long)(a), (long long)(b)), false)
+/* Like OK(got == want), printing both values on failure; each argument is evaluated once. */
+#define IS(a, b, ...) tap_is((long long)(a), (long long)(b), __FILE__, __LINE__, __VA_ARGS__)
 
 #endif
