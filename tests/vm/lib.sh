@@ -136,7 +136,7 @@ vm_build_guest_programs() {
 		if [ ! -x "$bin" ] || [ -n "$(find "$src" "$SMVE_TOP/tests/kernel/lib" "$SMVE_TOP/kernel/include" \
 			"$SMVE_TOP/kernel/mara.h" "$SMVE_TOP/kernel/mara.c" -newer "$bin" 2>/dev/null | head -n 1)" ]; then
 			# shellcheck disable=SC2086
-			if ! gcc "${cflags[@]}" -o "$bin" "$src" $libs "$SMVE_TOP/kernel/mara.c" \
+			if ! gcc "${cflags[@]}" -o "$bin" "$src" $libs \
 				>"$bin.log" 2>&1; then
 				echo "cannot build $(basename "$src"):" >&2
 				head -n 20 "$bin.log" >&2

@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * smve.ko in the test VM: attach/detach, the bus device and its sysfs
+ * attributes, the IED set creating and removing nodes, configuration by
+ * sysfs and by ioctl, counters.  Needs smve-sim serving IEDs 2 and 3 on
+ * ttyS1 (tests/vm/scenarios/10-bus).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "smvetest.h"
+
+#define SERVED	2	/* answered by the simulator */
+
+/* Expand "2 3 5-7" into a bitmap of addresses 0..255; -1 on a syntax error. */
+static int parse_set(const char *s, uint8_t set[256])
+{
+	memset(set, 0, 256);
+	while (*s) {
+		char *end;
+		long a, b;
+
+		if (*s == ' ' || *s == ',' || *s == '\n') {
+			s++;
+			continue;
+		}
+		a = strtol(s, &end, 10);
+		if (end == s || a < 0 || a > 255)
+			return -1;
+		b = a;
+		if (*end == '-') {
+			s = end + 1;
+			b = strtol(s, &end, 10);
+			if (end == s || b < a || b > 255)
+				return -1;
+		}
+		for (long i = a; i <= b; i++)
+			set[i] = 1;
+		s = end;
+	}
+	return 0;
+}
+
+static int node_exists(const struct smvet_bus *b, unsigned int addr)
+{
+	char path[64];
+	struct stat st;
+
+	smvet_node_path(b, addr, path, sizeof(path));
+	return stat(path, &st) == 0 && S_ISCHR(st.st_mode);
+}
+
+FIXTURE(bus) {
+	struct smvet_bus b;
+};
+
+FIXTURE_SETUP(bus)
+{
+	ASSERT_EQ(0, smvet_attach(&self->b, SMVET_TTY, 115200));
+}
+
+FIXTURE_TEARDOWN(bus)
+{
+	smvet_detach(&self->b);
+}
+
+TEST(attach_creates_and_detach_removes_the_bus)
+{
+	struct smvet_bus b;
+	char val[64];
+	uint64_t objs0, objs;
+	struct stat st;
+
+	ASSERT_EQ(0, smvet_objects(&objs0));
+	ASSERT_EQ(0, smvet_attach(&b, SMVET_TTY, 115200));
+	ASSERT_EQ(0, stat(b.dir, &st));
+	ASSERT_LT(0, smvet_bus_get(&b, "tty", val, sizeof(val)));
+	EXPECT_STREQ("ttyS1", val);
+	ASSERT_EQ(0, smvet_objects(&objs));
+	EXPECT_LT(objs0, objs);
+	/* Attaching twice to the same tty is a no-op for the tty layer; the bus stays one. */
+	smvet_detach(&b);
+	EXPECT_NE(0, stat(b.dir, &st));
+	EXPECT_EQ(-ENOENT, smvet_bus_of_tty("ttyS1"));
+	ASSERT_EQ(0, smvet_objects(&objs));
+	EXPECT_EQ(objs0, objs);
+}
+
+TEST_F(bus, char_time_follows_termios)
+{
+	struct smve_bus_config cfg;
+	uint64_t ct, guard;
+	struct termios t;
+
+	ASSERT_EQ(0, smvet_bus_u64(&self->b, "char_time_ns", &ct));
+	EXPECT_EQ(10ULL * 1000000000 / 115200, ct);
+	memset(&cfg, 0, sizeof(cfg));
+	ASSERT_EQ(0, ioctl(self->b.fd, SMVE_IOC_BUS_GET_CONFIG, &cfg));
+	EXPECT_EQ(ct, cfg.char_time_ns);
+	EXPECT_EQ((unsigned int)self->b.index, cfg.bus);
+	EXPECT_TRUE(cfg.auto_mask & SMVE_CFG_GUARD);
+
+	ASSERT_EQ(0, smvet_set_baud(&self->b, 9600));
+	ASSERT_EQ(0, smvet_bus_u64(&self->b, "char_time_ns", &ct));
+	EXPECT_EQ(10ULL * 1000000000 / 9600, ct);
+	/* Automatic timing follows the new char time: guard = 5 Tc. */
+	ASSERT_EQ(0, smvet_bus_u64(&self->b, "guard_us", &guard));
+	EXPECT_LE(5 * ct / 1000 - 1, guard);
+	EXPECT_GE(5 * ct / 1000 + 1, guard);
+
+	/* 8E1 is 11 bits per character (tty_get_frame_size). */
+	ASSERT_EQ(0, tcgetattr(self->b.fd, &t));
+	t.c_cflag |= PARENB;
+	ASSERT_EQ(0, tcsetattr(self->b.fd, TCSANOW, &t));
+	ASSERT_EQ(0, smvet_bus_u64(&self->b, "char_time_ns", &ct));
+	EXPECT_EQ(11ULL * 1000000000 / 9600, ct);
+
+	ASSERT_EQ(0, smvet_set_baud(&self->b, 115200));
+	ASSERT_EQ(0, smvet_bus_u64(&self->b, "char_time_ns", &ct));
+	EXPECT_EQ(10ULL * 1000000000 / 115200, ct);
+}
+
+TEST_F(bus, ieds_create_and_remove_nodes)
+{
+	uint8_t set[256];
+	char val[256];
+	uint64_t epoch3, epoch3b;
+	struct smve_bus_ieds map;
+
+	ASSERT_EQ(0, smvet_bus_set(&self->b, "ieds", "2 3 5-7"));
+	ASSERT_LT(0, smvet_bus_get(&self->b, "ieds", val, sizeof(val)));
+	ASSERT_EQ(0, parse_set(val, set));
+	for (int a = 0; a < 256; a++) {
+		EXPECT_EQ(a == 2 || a == 3 || (a >= 5 && a <= 7), set[a]) TH_LOG("address %d in '%s'", a, val);
+	}
+	EXPECT_TRUE(node_exists(&self->b, 2));
+	EXPECT_TRUE(node_exists(&self->b, 6));
+	EXPECT_FALSE(node_exists(&self->b, 4));
+	ASSERT_EQ(0, ioctl(self->b.fd, SMVE_IOC_BUS_GET_IEDS, &map));
+	EXPECT_EQ((1ULL << 2) | (1ULL << 3) | (1ULL << 5) | (1ULL << 6) | (1ULL << 7), map.map[0]);
+	EXPECT_EQ(0, map.map[1] | map.map[2] | map.map[3]);
+
+	ASSERT_EQ(0, smvet_ied_u64(&self->b, 3, "epoch", &epoch3));
+	/* Replacing the set keeps what stays (same ring, same epoch) and removes the rest. */
+	ASSERT_EQ(0, smvet_bus_set(&self->b, "ieds", "3 6"));
+	EXPECT_FALSE(node_exists(&self->b, 2));
+	EXPECT_FALSE(node_exists(&self->b, 5));
+	EXPECT_FALSE(node_exists(&self->b, 7));
+	EXPECT_TRUE(node_exists(&self->b, 3));
+	EXPECT_TRUE(node_exists(&self->b, 6));
+	ASSERT_EQ(0, smvet_ied_u64(&self->b, 3, "epoch", &epoch3b));
+	EXPECT_EQ(epoch3, epoch3b);
+
+	/* The ioctl does the same. */
+	memset(&map, 0, sizeof(map));
+	map.map[0] = 1ULL << 9;
+	ASSERT_EQ(0, ioctl(self->b.fd, SMVE_IOC_BUS_SET_IEDS, &map));
+	EXPECT_TRUE(node_exists(&self->b, 9));
+	EXPECT_FALSE(node_exists(&self->b, 3));
+
+	ASSERT_EQ(0, smvet_bus_set(&self->b, "ieds", ""));
+	EXPECT_FALSE(node_exists(&self->b, 9));
+}
+
+TEST_F(bus, ieds_rejects_invalid_sets)
+{
+	static const char *const bad[] = {
+		"0", "1", "255", "256", "abc", "7-3", "2 3 x", "-", "2-", "99999999999999999999", "2,,3x",
+	};
+	char before[256], after[256];
+	struct smve_bus_ieds map;
+
+	ASSERT_EQ(0, smvet_bus_set(&self->b, "ieds", "2 3"));
+	ASSERT_LT(0, smvet_bus_get(&self->b, "ieds", before, sizeof(before)));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		EXPECT_EQ(-EINVAL, smvet_bus_set(&self->b, "ieds", bad[i])) TH_LOG("ieds '%s'", bad[i]);
+		ASSERT_LT(0, smvet_bus_get(&self->b, "ieds", after, sizeof(after)));
+		EXPECT_STREQ(before, after);
+	}
+	/* The master's own address and broadcast are not IEDs. */
+	memset(&map, 0, sizeof(map));
+	map.map[0] = 1ULL << 1;
+	EXPECT_NE(0, ioctl(self->b.fd, SMVE_IOC_BUS_SET_IEDS, &map));
+	memset(&map, 0, sizeof(map));
+	map.map[3] = 1ULL << 63;
+	EXPECT_NE(0, ioctl(self->b.fd, SMVE_IOC_BUS_SET_IEDS, &map));
+	EXPECT_TRUE(node_exists(&self->b, 2));
+}
+
+TEST_F(bus, layout_reads_back_and_rejects_garbage)
+{
+	struct smve_bus_layout lay;
+	char val[1024];
+
+	ASSERT_EQ(0, smvet_bus_set(&self->b, "layout", "2:6,1,2 3:4,2,4"));
+	ASSERT_LT(0, smvet_bus_get(&self->b, "layout", val, sizeof(val)));
+	EXPECT_STREQ("2:6,1,2 3:4,2,4", val);
+	memset(&lay, 0, sizeof(lay));
+	ASSERT_EQ(0, ioctl(self->b.fd, SMVE_IOC_BUS_GET_LAYOUT, &lay));
+	EXPECT_STREQ("2:6,1,2 3:4,2,4", lay.text);
+	EXPECT_EQ(-EINVAL, smvet_bus_set(&self->b, "layout", "2:x"));
+	EXPECT_EQ(-EINVAL, smvet_bus_set(&self->b, "layout", "2:6,1,2 2:6,1,2 :"));
+	ASSERT_LT(0, smvet_bus_get(&self->b, "layout", val, sizeof(val)));
+	EXPECT_STREQ("2:6,1,2 3:4,2,4", val);
+	/* An unterminated ioctl text is refused, not read past its end. */
+	memset(lay.text, '2', sizeof(lay.text));
+	EXPECT_NE(0, ioctl(self->b.fd, SMVE_IOC_BUS_SET_LAYOUT, &lay));
+	ASSERT_EQ(0, smvet_bus_set(&self->b, "layout", ""));
+	ASSERT_EQ(0, smvet_bus_get(&self->b, "layout", val, sizeof(val)));
+}
+
+TEST_F(bus, timing_parameters_set_and_auto)
+{
+	static const struct { const char *name; uint32_t bit; } p[] = {
+		{ "response_timeout_us", SMVE_CFG_RESPONSE_TIMEOUT },
+		{ "interchar_timeout_us", SMVE_CFG_INTERCHAR_TIMEOUT },
+		{ "guard_us", SMVE_CFG_GUARD },
+		{ "broadcast_guard_us", SMVE_CFG_BROADCAST_GUARD },
+	};
+	struct smve_bus_config cfg;
+	uint64_t autoval, v;
+
+	for (size_t i = 0; i < sizeof(p) / sizeof(p[0]); i++) {
+		ASSERT_EQ(0, smvet_bus_u64(&self->b, p[i].name, &autoval));
+		EXPECT_LT(0, autoval) TH_LOG("%s", p[i].name);
+		ASSERT_EQ(0, smvet_bus_set(&self->b, p[i].name, "12345"));
+		ASSERT_EQ(0, smvet_bus_u64(&self->b, p[i].name, &v));
+		EXPECT_EQ(12345, v);
+		ASSERT_EQ(0, ioctl(self->b.fd, SMVE_IOC_BUS_GET_CONFIG, &cfg));
+		EXPECT_FALSE(cfg.auto_mask & p[i].bit) TH_LOG("%s", p[i].name);
+		ASSERT_EQ(0, smvet_bus_set(&self->b, p[i].name, "0"));
+		ASSERT_EQ(0, smvet_bus_u64(&self->b, p[i].name, &v));
+		EXPECT_EQ(autoval, v) TH_LOG("%s back to auto", p[i].name);
+		ASSERT_EQ(0, ioctl(self->b.fd, SMVE_IOC_BUS_GET_CONFIG, &cfg));
+		EXPECT_TRUE(cfg.auto_mask & p[i].bit) TH_LOG("%s", p[i].name);
+		EXPECT_EQ(-EINVAL, smvet_bus_set(&self->b, p[i].name, "-5"));
+		EXPECT_EQ(-EINVAL, smvet_bus_set(&self->b, p[i].name, "12abc"));
+	}
+	ASSERT_EQ(0, smvet_bus_set(&self->b, "retries", "5"));
+	ASSERT_EQ(0, smvet_bus_u64(&self->b, "retries", &v));
+	EXPECT_EQ(5, v);
+	EXPECT_EQ(-EINVAL, smvet_bus_set(&self->b, "retries", "16"));
+	EXPECT_EQ(-EINVAL, smvet_bus_set(&self->b, "master_addr", "0"));
+	EXPECT_EQ(-EINVAL, smvet_bus_set(&self->b, "master_addr", "255"));
+	ASSERT_EQ(0, smvet_bus_set(&self->b, "peh_utc_offset_s", "-10800"));
+	ASSERT_LT(0, smvet_bus_get(&self->b, "peh_utc_offset_s", (char[32]){ 0 }, 32));
+}
+
+TEST_F(bus, config_ioctl_applies_only_the_mask)
+{
+	struct smve_bus_config before, set, after;
+
+	ASSERT_EQ(0, ioctl(self->b.fd, SMVE_IOC_BUS_GET_CONFIG, &before));
+	memset(&set, 0xA5, sizeof(set));	/* garbage everywhere but the masked field */
+	set.mask = SMVE_CFG_RETRIES | SMVE_CFG_POLL_INTERVAL;
+	set.retries = 2;
+	set.poll_interval_us = 1000;
+	ASSERT_EQ(0, ioctl(self->b.fd, SMVE_IOC_BUS_SET_CONFIG, &set));
+	ASSERT_EQ(0, ioctl(self->b.fd, SMVE_IOC_BUS_GET_CONFIG, &after));
+	EXPECT_EQ(2, after.retries);
+	EXPECT_EQ(1000, after.poll_interval_us);
+	EXPECT_EQ(before.master_addr, after.master_addr);
+	EXPECT_EQ(before.response_timeout_us, after.response_timeout_us);
+	EXPECT_EQ(before.guard_us, after.guard_us);
+	EXPECT_EQ(before.peh_interval_s, after.peh_interval_s);
+	EXPECT_EQ(before.auto_mask, after.auto_mask);
+	/* Out-of-range values in the mask are refused as a whole. */
+	set.mask = SMVE_CFG_RETRIES | SMVE_CFG_MASTER_ADDR;
+	set.retries = 1;
+	set.master_addr = 0;
+	EXPECT_EQ(-1, ioctl(self->b.fd, SMVE_IOC_BUS_SET_CONFIG, &set));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, ioctl(self->b.fd, SMVE_IOC_BUS_GET_CONFIG, &after));
+	EXPECT_EQ(2, after.retries);
+}
+
+TEST_F(bus, counters_move_and_reset)
+{
+	struct smve_bus_stats st;
+	uint64_t v, sent;
+	char line[256];
+	unsigned long long c, mn, p50, p99, mx;
+
+	ASSERT_EQ(0, smvet_bus_set(&self->b, "ieds", "2"));
+	ASSERT_EQ(0, smvet_wait_ied(&self->b, SERVED, "online", 1, 10000, &v));
+	ASSERT_EQ(0, smvet_wait_bus_ge(&self->b, "statistics/cycles", 20, 10000, &v));
+	ASSERT_EQ(0, smvet_bus_u64(&self->b, "statistics/frames_sent", &sent));
+	EXPECT_LE(20, sent);
+	ASSERT_EQ(0, smvet_bus_u64(&self->b, "statistics/frames_received", &v));
+	EXPECT_LE(19, v);
+	ASSERT_EQ(0, ioctl(self->b.fd, SMVE_IOC_BUS_GET_STATS, &st));
+	EXPECT_LE(sent, st.frames_sent);
+	EXPECT_LE(19, st.latency.count);
+	EXPECT_LE(st.latency.min_ns, st.latency.p50_ns);
+	EXPECT_LE(st.latency.p50_ns, st.latency.p99_ns);
+	EXPECT_LE(st.latency.p99_ns, st.latency.max_ns);
+	ASSERT_LT(0, smvet_bus_get(&self->b, "timing/turnaround", line, sizeof(line)));
+	ASSERT_EQ(5, sscanf(line, "%llu %llu %llu %llu %llu", &c, &mn, &p50, &p99, &mx));
+	EXPECT_LT(0, c);
+	EXPECT_LE(mn, p50);
+	EXPECT_LE(p99, mx);
+	ASSERT_EQ(0, smvet_ied_u64(&self->b, SERVED, "statistics/polls", &v));
+	EXPECT_LE(20, v);
+	ASSERT_EQ(0, smvet_ied_u64(&self->b, SERVED, "statistics/replies", &v));
+	EXPECT_LE(19, v);
+
+	ASSERT_EQ(0, smvet_bus_set(&self->b, "ieds", ""));
+	ASSERT_EQ(0, smvet_bus_set(&self->b, "reset_statistics", "1"));
+	ASSERT_EQ(0, smvet_bus_u64(&self->b, "statistics/frames_sent", &v));
+	EXPECT_GT(5, v);
+	ASSERT_EQ(0, ioctl(self->b.fd, SMVE_IOC_BUS_GET_STATS, &st));
+	EXPECT_GT(5, st.latency.count);
+}
+
+TEST_F(bus, node_info_names_the_node)
+{
+	struct smve_node_info info;
+	int fd;
+
+	ASSERT_EQ(0, smvet_bus_set(&self->b, "ieds", "2"));
+	fd = smvet_node_open(&self->b, SERVED, O_RDONLY);
+	ASSERT_LE(0, fd);
+	memset(&info, 0xff, sizeof(info));
+	ASSERT_EQ(0, ioctl(fd, SMVE_IOC_INFO, &info));
+	EXPECT_EQ(SMVE_UAPI_VERSION, info.version);
+	EXPECT_EQ((unsigned int)self->b.index, info.bus);
+	EXPECT_EQ(SERVED, info.address);
+	EXPECT_NE(0, info.epoch);
+	EXPECT_LE(info.first_seq, info.next_seq);
+	EXPECT_LE(16, info.ring_records);
+	/* An unknown ioctl is refused. */
+	EXPECT_EQ(-1, ioctl(fd, _IOR(SMVE_IOC_MAGIC, 0x3f, uint64_t), &info.epoch));
+	EXPECT_EQ(ENOTTY, errno);
+	close(fd);
+}
+
+TEST(rmmod_is_refused_while_a_node_is_open)
+{
+	struct smvet_bus b;
+	int fd;
+
+	ASSERT_EQ(0, smvet_attach(&b, SMVET_TTY, 115200));
+	ASSERT_EQ(0, smvet_bus_set(&b, "ieds", "2"));
+	fd = smvet_node_open(&b, SERVED, O_RDONLY);
+	ASSERT_LE(0, fd);
+	smvet_detach(&b);
+	/* The bus is gone but the open file pins the module. */
+	EXPECT_EQ(-1, syscall(SYS_delete_module, "smve", O_NONBLOCK));
+	EXPECT_TRUE(errno == EBUSY || errno == EWOULDBLOCK) TH_LOG("errno %d", errno);
+	close(fd);
+	/* The caller's shell script checks that rmmod works once everything is closed. */
+}
+
+TEST_HARNESS_MAIN

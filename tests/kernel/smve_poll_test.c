@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * smve.ko in the test VM: polling against smve-sim (tests/vm/scenarios/
+ * 30-poll): values reach the nodes as STATE records shaped by the layout,
+ * SEQ alternates 00/80, PEH only with a synchronised clock, the 0x13 control path (executed, refused and
+ * outcome unknown) with its effect visible in the IED's DI word.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/timex.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "smvetest.h"
+
+/* Must match SIM_ARGS of tests/vm/scenarios/30-poll. */
+static const struct { unsigned int addr, sv, di, ai; } ieds[] = {
+	{ 2, 6, 1, 2 }, { 3, 4, 2, 4 }, { 4, 2, 1, 1 },
+};
+#define NIEDS	(sizeof(ieds) / sizeof(ieds[0]))
+#define ABSENT	9
+#define LAYOUT	"2:6,1,2 3:4,2,4 4:2,1,1"
+
+/* Mark the guest clock NTP-synchronised (or not); the master sends PEH only when it is. */
+static int clock_synced(int on)
+{
+	struct timex tx = { .modes = ADJ_STATUS | ADJ_MAXERROR | ADJ_ESTERROR };
+
+	if (adjtimex(&tx) < 0)
+		return -errno;
+	tx.modes = ADJ_STATUS | ADJ_MAXERROR | ADJ_ESTERROR;
+	tx.status = on ? (tx.status & ~STA_UNSYNC) : (tx.status | STA_UNSYNC);
+	tx.maxerror = on ? 1000 : 16000000;
+	tx.esterror = on ? 100 : 16000000;
+	return adjtimex(&tx) < 0 ? -errno : 0;
+}
+
+FIXTURE(poll) {
+	struct smvet_bus b;
+};
+
+FIXTURE_SETUP(poll)
+{
+	ASSERT_EQ(0, clock_synced(1));
+	ASSERT_EQ(0, smvet_attach(&self->b, SMVET_TTY, 115200));
+	ASSERT_EQ(0, smvet_bus_set(&self->b, "layout", LAYOUT));
+	ASSERT_EQ(0, smvet_bus_set(&self->b, "ieds", "2 3 4"));
+}
+
+FIXTURE_TEARDOWN(poll)
+{
+	smvet_detach(&self->b);
+}
+
+static int read_state(int fd, struct smvet_rec *r, struct smve_rec_state *st, unsigned int ms)
+{
+	ssize_t n = smvet_read_type(fd, SMVE_REC_STATE, r, ms);
+
+	if (n <= 0)
+		return n ? (int)n : -ENODATA;
+	if (r->hdr.len < sizeof(*st))
+		return -EPROTO;
+	memcpy(st, r->payload, sizeof(*st));
+	return 0;
+}
+
+TEST_F(poll, values_reach_the_nodes_shaped_by_the_layout)
+{
+	for (size_t i = 0; i < NIEDS; i++) {
+		struct smve_rec_state st = { 0 };
+		struct smvet_rec r;
+		struct timespec now;
+		int fd;
+
+		ASSERT_EQ(0, smvet_wait_ied(&self->b, ieds[i].addr, "online", 1, 10000, NULL));
+		fd = smvet_node_open(&self->b, ieds[i].addr, O_RDONLY | O_NONBLOCK);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, read_state(fd, &r, &st, 5000));
+		clock_gettime(CLOCK_REALTIME, &now);
+		EXPECT_TRUE(st.flags & SMVE_STATE_ONLINE);
+		EXPECT_FALSE(st.flags & (SMVE_STATE_OFFLINE | SMVE_STATE_NEVER | SMVE_STATE_LAYOUT));
+		EXPECT_EQ(ieds[i].addr, st.address);
+		EXPECT_EQ(ieds[i].sv, st.sv_len);
+		EXPECT_EQ(ieds[i].di, st.di_words);
+		EXPECT_EQ(ieds[i].ai, st.ai_words);
+		EXPECT_EQ(sizeof(st) + st.sv_len + 2 * (st.di_words + st.ai_words), r.hdr.len);
+		EXPECT_TRUE(st.reply_seq == 0x00 || st.reply_seq == 0x80);
+		EXPECT_LT(now.tv_sec * 1000000000LL + now.tv_nsec - 10000000000LL, st.reply_time_ns);
+		EXPECT_GE(now.tv_sec * 1000000000LL + now.tv_nsec, st.reply_time_ns);
+		/* The state is refreshed by every poll: a newer one follows. */
+		struct smve_rec_state st2 = { 0 };
+
+		ASSERT_EQ(0, read_state(fd, &r, &st2, 5000));
+		EXPECT_LT(st.reply_time_ns, st2.reply_time_ns);
+		close(fd);
+	}
+}
+
+TEST_F(poll, seq_alternates_between_00_and_80)
+{
+	int seen00 = 0, seen80 = 0;
+
+	ASSERT_EQ(0, smvet_wait_ied(&self->b, 2, "online", 1, 10000, NULL));
+	for (int i = 0; i < 200 && !(seen00 && seen80); i++) {
+		uint64_t seq;
+
+		ASSERT_EQ(0, smvet_ied_u64(&self->b, 2, "seq", &seq));
+		ASSERT_TRUE(seq == 0x00 || seq == 0x80) TH_LOG("seq 0x%llx", (unsigned long long)seq);
+		seen00 |= seq == 0x00;
+		seen80 |= seq == 0x80;
+		smvet_sleep_ms(7);
+	}
+	EXPECT_TRUE(seen00 && seen80);
+}
+
+TEST_F(poll, peh_goes_out_only_with_a_synchronised_clock)
+{
+	uint64_t before, after;
+
+	ASSERT_EQ(0, smvet_bus_set(&self->b, "peh_interval_s", "1"));
+	ASSERT_EQ(0, smvet_wait_bus_ge(&self->b, "statistics/peh_sent", 1, 5000, &before));
+	ASSERT_EQ(0, smvet_wait_bus_ge(&self->b, "statistics/peh_sent", before + 2, 6000, &after));
+
+	ASSERT_EQ(0, clock_synced(0));
+	smvet_sleep_ms(1500);	/* one in flight may still go out */
+	ASSERT_EQ(0, smvet_bus_u64(&self->b, "statistics/peh_sent", &before));
+	smvet_sleep_ms(3000);
+	ASSERT_EQ(0, smvet_bus_u64(&self->b, "statistics/peh_sent", &after));
+	EXPECT_EQ(before, after) TH_LOG("PEH sent while the clock is not synchronised");
+	ASSERT_EQ(0, clock_synced(1));
+	EXPECT_EQ(0, smvet_wait_bus_ge(&self->b, "statistics/peh_sent", after + 1, 5000, NULL));
+
+	ASSERT_EQ(0, smvet_bus_set(&self->b, "peh_enable", "0"));
+	smvet_sleep_ms(1500);
+	ASSERT_EQ(0, smvet_bus_u64(&self->b, "statistics/peh_sent", &before));
+	smvet_sleep_ms(3000);
+	ASSERT_EQ(0, smvet_bus_u64(&self->b, "statistics/peh_sent", &after));
+	EXPECT_EQ(before, after) TH_LOG("PEH sent with peh_enable=0");
+}
+
+static int transact(int fd, uint32_t id, uint8_t port, uint8_t bit, uint8_t state,
+		    struct smve_transact *tr)
+{
+	memset(tr, 0, sizeof(*tr));
+	tr->id = id;
+	tr->timeout_ms = 10000;
+	tr->cmd = 0x13;
+	tr->req_len = 3;
+	tr->req[0] = port;
+	tr->req[1] = bit;
+	tr->req[2] = state;
+	return ioctl(fd, SMVE_IOC_TRANSACT, tr) < 0 ? -errno : 0;
+}
+
+/* DI word @w of the newest state of IED fd (after @after_ns). */
+static int di_word(int fd, unsigned int w, int64_t after_ns, uint16_t *out)
+{
+	int64_t end = smvet_now_ns() + 5000000000LL;
+
+	while (smvet_now_ns() < end) {
+		struct smvet_rec r;
+		struct smve_rec_state st = { 0 };
+		int rc = read_state(fd, &r, &st, 1000);
+
+		if (rc == -ETIMEDOUT)
+			continue;
+		if (rc)
+			return rc;
+		if (st.reply_time_ns <= after_ns || w >= st.di_words)
+			continue;
+		if (sizeof(st) + st.sv_len + 2 * (w + 1) > r.hdr.len)
+			return -EPROTO;
+		const uint8_t *di = r.payload + sizeof(st) + st.sv_len + 2 * w;
+
+		*out = (uint16_t)(di[0] | di[1] << 8);
+		return 0;
+	}
+	return -ETIMEDOUT;
+}
+
+TEST_F(poll, control_round_trip_changes_the_di_word)
+{
+	struct smve_transact tr;
+	struct smvet_rec r;
+	struct smve_rec_command c;
+	struct timespec now;
+	uint16_t di;
+	int fd, rd;
+
+	ASSERT_EQ(0, smvet_wait_ied(&self->b, 2, "online", 1, 10000, NULL));
+	fd = smvet_node_open(&self->b, 2, O_RDWR);
+	rd = smvet_node_open(&self->b, 2, O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, rd);
+	lseek(rd, 0, SEEK_END);
+
+	ASSERT_EQ(0, transact(fd, 77, 0, 3, 1, &tr));
+	EXPECT_EQ(SMVE_CMD_OK, tr.outcome);
+	EXPECT_LE(1, tr.attempts);
+	ASSERT_EQ(11, tr.resp_len);
+	EXPECT_EQ(0xFE, tr.resp[0]);
+	EXPECT_EQ(11, tr.resp[1]);
+	EXPECT_EQ(1, tr.resp[2]) TH_LOG("reply DST is the master");
+	EXPECT_EQ(2, tr.resp[3]) TH_LOG("reply SRC is the IED");
+	EXPECT_EQ(0x13, tr.resp[5]);
+	EXPECT_EQ(0, memcmp(tr.resp + 6, (uint8_t[]){ 0, 3, 1 }, 3));
+	/* The COMMAND record carries the same id and outcome. */
+	ASSERT_LT(0, smvet_read_type(rd, SMVE_REC_COMMAND, &r, 5000));
+	memcpy(&c, r.payload, sizeof(c));
+	EXPECT_EQ(77, c.id);
+	EXPECT_EQ(SMVE_CMD_OK, c.outcome);
+	EXPECT_EQ(tr.record_seq, r.hdr.seq);
+	EXPECT_EQ(11, c.req_len);
+	EXPECT_EQ(11, c.resp_len);
+	EXPECT_EQ(0, memcmp(r.payload + sizeof(c) + c.req_len, tr.resp, 11));
+
+	/* The simulator drives DI word 0 bit 3 from that output. */
+	clock_gettime(CLOCK_REALTIME, &now);
+	ASSERT_EQ(0, di_word(rd, 0, now.tv_sec * 1000000000LL + now.tv_nsec, &di));
+	EXPECT_TRUE(di & (1 << 3));
+	ASSERT_EQ(0, transact(fd, 78, 0, 3, 0, &tr));
+	EXPECT_EQ(SMVE_CMD_OK, tr.outcome);
+	clock_gettime(CLOCK_REALTIME, &now);
+	ASSERT_EQ(0, di_word(rd, 0, now.tv_sec * 1000000000LL + now.tv_nsec, &di));
+	EXPECT_FALSE(di & (1 << 3));
+
+	/* Port 5 has no DI word on this IED: the simulator answers Bit = FF. */
+	ASSERT_EQ(0, transact(fd, 79, 5, 3, 1, &tr));
+	EXPECT_EQ(SMVE_CMD_REFUSED, tr.outcome);
+	close(rd);
+	close(fd);
+}
+
+TEST_F(poll, control_to_a_silent_ied_is_outcome_unknown)
+{
+	struct smve_transact tr;
+	struct smve_rec_command c;
+	struct smvet_rec r;
+	uint64_t retries, seq_after;
+	int fd, rd;
+
+	ASSERT_EQ(0, smvet_bus_set(&self->b, "ieds", "2 3 4 9"));
+	ASSERT_EQ(0, smvet_bus_u64(&self->b, "retries", &retries));
+	fd = smvet_node_open(&self->b, ABSENT, O_RDWR);
+	rd = smvet_node_open(&self->b, ABSENT, O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, rd);
+	lseek(rd, 0, SEEK_END);
+	ASSERT_EQ(0, transact(fd, 5, 0, 1, 1, &tr));
+	EXPECT_EQ(SMVE_CMD_UNKNOWN, tr.outcome);
+	EXPECT_EQ(retries + 1, tr.attempts);
+	EXPECT_EQ(0, tr.resp_len);
+	ASSERT_LT(0, smvet_read_type(rd, SMVE_REC_COMMAND, &r, 5000));
+	memcpy(&c, r.payload, sizeof(c));
+	EXPECT_EQ(SMVE_CMD_UNKNOWN, c.outcome);
+	EXPECT_EQ(retries + 1, c.attempts);
+	/* The slave may have executed it: the next request must not reuse that SEQ. */
+	ASSERT_EQ(0, smvet_ied_u64(&self->b, ABSENT, "seq", &seq_after));
+	EXPECT_NE(c.seq, seq_after);
+	close(rd);
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
