@@ -244,4 +244,11 @@ struct journal_stats {
 };
 void journal_get_stats(const struct journal *j, struct journal_stats *st);
 
+/*
+ * Load the persisted point flags (latched, manual) into @s and save every
+ * later change of them.  Call again after a reload defined new points.
+ */
+struct store;
+int journal_attach_store(struct journal *j, struct store *s);
+
 #endif /* SMVED_JOURNAL_H */

@@ -1,0 +1,747 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Mara/TCP concentrator source.  The protocol decisions (SEQ, retries,
+ * stale replies, PEH timing) are libsmve's master; this file only moves
+ * bytes, keeps one timer at the master's deadline, and owns the two things
+ * the master cannot do: storing values and durably journalling events
+ * before the master may use a new SEQ.
+ *
+ * Order of durability, per reply:  BEGIN; events (duplicate filter);
+ * state {seq, complete}; COMMIT;  then smve_master_commit().  And before
+ * any new SEQ goes out, {seq, incomplete} is committed, so that a restart
+ * re-asks that SEQ instead of skipping past a reply it never stored.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <smve/master.h>
+
+#include "events.h"
+#include "journal.h"
+#include "sheets.h"
+#include "source_tcp.h"
+#include "sources.h"
+#include "store.h"
+#include "tz.h"
+
+#define CONNECT_TIMEOUT_MS	5000
+
+enum conn_state { ST_WAIT, ST_CONNECTING, ST_UP };
+
+struct ctl_slot {
+	bool used;
+	uint32_t tag;
+	void (*done)(int result, void *arg);
+	void *arg;
+};
+
+struct source_tcp {
+	struct smved *sm;
+	struct conc_config cfg;
+	char key[64];			/* journal state key */
+	struct smve_master m;
+	struct smve_backoff bo;
+	struct bufferevent *bev;
+	struct event *timer;		/* connect timeout, master deadline or reconnect */
+	enum conn_state st;
+	size_t tx_inflight;		/* bytes handed to the socket, not yet drained */
+	struct source_points sp;
+	bool online;
+	bool conn_replied;		/* a valid reply on this connection */
+	bool ied_nr[MARA_LAYOUT_MAX];	/* SV bit 4: IED not responding */
+	bool layout_bad;
+	struct smve_master_state saved;	/* what the journal holds */
+	bool saved_valid;
+	struct ctl_slot ctl[SMVE_MASTER_CONTROL_QUEUE];
+	uint32_t next_tag;
+	struct smved_source_info info;
+	uint64_t events, duplicates;
+};
+
+static uint64_t now_ms(void)
+{
+	return (uint64_t)(smved_mono_us() / 1000);
+}
+
+static void drive(struct source_tcp *s);
+static void close_conn(struct source_tcp *s, const char *why);
+
+/* --- journal helpers ----------------------------------------------------------- */
+
+static void comm_event(struct source_tcp *s, int ied, bool online, const char *why,
+		       bool in_batch)
+{
+	struct journal_new ev = {
+		.source = s->cfg.name, .station = s->cfg.station, .ied = ied,
+		.type = "comm", .rx_us = smved_now_us(), .value = online,
+		.alarm = !online,
+	};
+	const struct point *p = store_get(s->sm->store, ied < 0 ? s->sp.comm_id :
+					  s->sp.ied_comm[0]);
+	char text[256], tag[STORE_TAG_MAX];
+
+	if (ied >= 0)
+		snprintf(tag, sizeof(tag), "%s.%d.COMM", s->cfg.station, ied);
+	else
+		snprintf(tag, sizeof(tag), "%s", p ? p->tag : "");
+	ev.tag = tag;
+	if (ied < 0)
+		snprintf(text, sizeof(text), "concentrator %s %s%s%s", s->cfg.name,
+			 online ? "online" : "offline", why ? ": " : "", why ? why : "");
+	else
+		snprintf(text, sizeof(text), "%s IED %d %s", s->cfg.station, ied,
+			 online ? "responding again" : "not responding (CalifNoResp)");
+	ev.text = text;
+	if (in_batch) {
+		if (journal_append(s->sm->journal, &ev, NULL) > 0)
+			s->events++;
+	} else if (journal_add(s->sm->journal, &ev, NULL) > 0) {
+		s->events++;
+	}
+}
+
+static void set_online(struct source_tcp *s, bool online, const char *why,
+		       bool in_batch)
+{
+	int64_t now = smved_now_us();
+
+	if (s->online == online)
+		return;
+	s->online = online;
+	store_batch_begin(s->sm->store);
+	store_set_raw(s->sm->store, s->sp.comm_id, online, 0, now, now);
+	if (!online) {
+		/* §5.12 rule 2: every value of a lost concentrator is stale. */
+		store_set_stale(s->sm->store, s->cfg.name, -1, true);
+		for (unsigned i = 0; i < s->cfg.layout.count; i++)
+			store_set_raw(s->sm->store, s->sp.ied_comm[i], 0, 0, now, now);
+	}
+	store_batch_end(s->sm->store);
+	smved_log(online ? LOG_NOTICE : LOG_WARNING, "%s: %s%s%s", s->cfg.name,
+		  online ? "online" : "offline", why ? ": " : "", why ? why : "");
+	comm_event(s, -1, online, why, in_batch);
+}
+
+/* Persist {seq, complete} when the master changed it; false when that failed. */
+static bool persist_state(struct source_tcp *s)
+{
+	struct smve_master_state ms;
+	struct journal_state js = { 0 };
+
+	smve_master_take_state(&s->m, &ms);
+	if (s->saved_valid && ms.last_seq == s->saved.last_seq &&
+	    ms.complete == s->saved.complete)
+		return true;
+	js.seq = ms.last_seq;
+	js.complete = ms.complete;
+	if (journal_begin(s->sm->journal) < 0)
+		return false;
+	if (journal_put_state(s->sm->journal, s->key, &js) < 0) {
+		journal_rollback(s->sm->journal);
+		return false;
+	}
+	if (journal_commit(s->sm->journal) < 0)
+		return false;
+	s->saved = ms;
+	s->saved_valid = true;
+	return true;
+}
+
+/* --- replies ---------------------------------------------------------------------- */
+
+/* SV byte 0 bit 4 of each meter group: journal transitions (inside the reply's batch). */
+static void ied_flags(struct source_tcp *s, const struct smve_master_result *r)
+{
+	const struct mara_sections *sec = &r->sections;
+
+	if (r->view_count != s->cfg.layout.count)
+		return;
+	for (unsigned i = 0; i < r->view_count; i++) {
+		const struct mara_ied_view *v = &r->views[i];
+		bool nr;
+
+		if (!v->complete || !v->sv_len)
+			continue;
+		nr = v->addr != MARA_ADDR_COMASTER && (sec->sv[v->sv_off] & 0x10);
+		if (nr != s->ied_nr[i]) {
+			s->ied_nr[i] = nr;
+			comm_event(s, v->addr, !nr, NULL, true);
+		}
+	}
+}
+
+static void apply_values(struct source_tcp *s, const struct smve_master_result *r,
+			 int64_t now)
+{
+	const struct mara_sections *sec = &r->sections;
+	struct store *st = s->sm->store;
+
+	if (r->view_count != s->cfg.layout.count)
+		return;
+	store_batch_begin(st);
+	for (unsigned i = 0; i < r->view_count; i++)
+		if (r->views[i].complete && r->views[i].sv_len)
+			store_set_raw(st, s->sp.ied_comm[i], !s->ied_nr[i], 0, now, now);
+	for (size_t k = 0; k < s->sp.n; k++) {
+		const struct binding *b = &s->sp.b[k];
+		uint32_t raw;
+		uint8_t q = 0;
+
+		if (b->ied_idx >= r->view_count || !r->views[b->ied_idx].complete)
+			continue;
+		switch (b->kind) {
+		case POINT_SV:
+			if (b->elem >= sec->sv_len)
+				continue;
+			raw = sec->sv[b->elem];
+			if (b->bit >= 0)
+				raw = (raw >> b->bit) & 1;
+			break;
+		case POINT_DI:
+			if (b->elem >= sec->di_words)
+				continue;
+			raw = ((unsigned)mara_word(sec->di, b->elem) >> b->bit) & 1;
+			break;
+		case POINT_AI:
+			if (b->elem >= sec->ai_words)
+				continue;
+			raw = mara_word(sec->ai, b->elem);
+			/* §5.12 rule 1: a not-responding IED's AIs are qualified. */
+			q = s->ied_nr[b->ied_idx] ? 1 : mara_ai_q((u16)raw);
+			break;
+		default:
+			continue;
+		}
+		store_set_raw(st, b->id, raw, q, now, now);
+	}
+	store_batch_end(st);
+}
+
+static void layout_check(struct source_tcp *s, const struct smve_master_result *r)
+{
+	bool bad = r->kind == SMVE_MR_REPLY && s->cfg.layout.count && r->bind_flags;
+	char text[256];
+
+	if (bad)
+		s->info.layout_errors++;
+	if (bad == s->layout_bad)
+		return;
+	s->layout_bad = bad;
+	if (bad)
+		snprintf(text, sizeof(text), "reply does not match the layout: SV %u/%u"
+			 " bytes, DI %u/%u words, AI %u/%u words (actual/expected);"
+			 " values of incomplete IEDs not applied", r->bind.sv_actual,
+			 r->bind.sv_expected, r->bind.di_actual, r->bind.di_expected,
+			 r->bind.ai_actual, r->bind.ai_expected);
+	else
+		snprintf(text, sizeof(text), "replies match the layout again");
+	smved_log(bad ? LOG_WARNING : LOG_NOTICE, "%s: %s", s->cfg.name, text);
+	{
+		struct journal_new ev = { .source = s->cfg.name, .station = s->cfg.station,
+					  .ied = -1, .type = "layout", .rx_us = smved_now_us(),
+					  .value = !bad, .alarm = bad, .text = text };
+
+		journal_append(s->sm->journal, &ev, NULL);
+	}
+}
+
+/* REPLY or STALE: journal the events with the completed state, then commit the SEQ. */
+static void on_reply(struct source_tcp *s, const struct smve_master_result *r)
+{
+	struct event_ctx ec = {
+		.source = s->cfg.name, .station = s->cfg.station,
+		.timezone = s->cfg.timezone, .dialect = s->cfg.dialect,
+		.store = s->sm->store, .sheets = s->sm->cfg->sheets, .sp = &s->sp,
+	};
+	struct journal_state js = { .seq = r->seq, .complete = true };
+	int64_t now = smved_now_us();
+	struct journal *j = s->sm->journal;
+	uint64_t ev_before = s->events, dup_before = s->duplicates;
+	bool nr_before[MARA_LAYOUT_MAX], layout_before = s->layout_bad;
+
+	memcpy(nr_before, s->ied_nr, sizeof(nr_before));
+
+	if (r->kind == SMVE_MR_REPLY) {
+		s->info.last_reply_us = now;
+		smve_backoff_reset(&s->bo);
+	} else {
+		s->info.stale_replies++;
+	}
+	if (journal_begin(j) < 0)
+		goto fail;
+	if (r->kind == SMVE_MR_REPLY && !s->conn_replied) {
+		s->conn_replied = true;
+		set_online(s, true, NULL, true);
+	}
+	if (r->kind == SMVE_MR_REPLY) {
+		layout_check(s, r);
+		ied_flags(s, r);
+	}
+	for (unsigned i = 0; i < r->event_count; i++) {
+		struct event_buf buf;
+		struct journal_new ev;
+		int rc;
+
+		event_to_journal(&ec, &r->events[i], now, &buf, &ev);
+		rc = journal_append(j, &ev, NULL);
+		if (rc < 0) {
+			journal_rollback(j);
+			goto fail;
+		}
+		if (rc)
+			s->events++;
+		else
+			s->duplicates++;
+	}
+	if (journal_put_state(j, s->key, &js) < 0) {
+		journal_rollback(j);
+		goto fail;
+	}
+	if (journal_commit(j) < 0)
+		goto fail;
+	s->saved.last_seq = r->seq;
+	s->saved.complete = true;
+	s->saved_valid = true;
+	if (s->duplicates != dup_before)
+		smved_log(LOG_INFO, "%s: SEQ %02X: %u event(s) dropped as duplicates%s",
+			  s->cfg.name, r->seq, (unsigned)(s->duplicates - dup_before),
+			  r->kind == SMVE_MR_STALE ? " (stale reply)" : "");
+	(void)ev_before;
+	/* Values only after the journal: a reply whose events could not be stored is re-asked. */
+	if (r->kind == SMVE_MR_REPLY)
+		apply_values(s, r, now);
+	smve_master_commit(&s->m, r->seq, now_ms());
+	return;
+fail:
+	/*
+	 * Nothing of this reply is stored.  Do not commit: the master keeps the
+	 * SEQ, and after a reconnect the COMaster resends the same reply
+	 * (slave rule 1), so the events get another chance to be stored.
+	 */
+	s->events = ev_before;
+	s->duplicates = dup_before;
+	/* The transitions journalled in the lost batch must be seen again. */
+	memcpy(s->ied_nr, nr_before, sizeof(nr_before));
+	s->layout_bad = layout_before;
+	close_conn(s, "journal commit failed; will re-ask the same SEQ");
+}
+
+static int control_result(enum smve_control_status st)
+{
+	switch (st) {
+	case SMVE_CONTROL_OK:
+		return 0;
+	case SMVE_CONTROL_REFUSED:
+		return -EPERM;
+	case SMVE_CONTROL_MISMATCH:
+		return -EPROTO;
+	default:
+		return -ETIMEDOUT;
+	}
+}
+
+static void on_control(struct source_tcp *s, const struct smve_master_result *r)
+{
+	for (unsigned i = 0; i < SMVE_MASTER_CONTROL_QUEUE; i++) {
+		struct ctl_slot *c = &s->ctl[i];
+
+		if (c->used && c->tag == r->control_tag) {
+			c->used = false;
+			smved_log(LOG_NOTICE, "%s: control port %u bit %u state %u: %s",
+				  s->cfg.name, r->control.port, r->control.bit,
+				  r->control.state,
+				  smve_control_status_name(r->control_status));
+			if (c->done)
+				c->done(control_result(r->control_status), c->arg);
+			return;
+		}
+	}
+}
+
+static void handle(struct source_tcp *s, const struct smve_master_result *r)
+{
+	switch (r->kind) {
+	case SMVE_MR_REPLY:
+	case SMVE_MR_STALE:
+		if (r->needs_commit)
+			on_reply(s, r);
+		break;
+	case SMVE_MR_RETRY:
+		smved_log(LOG_DEBUG, "%s: SEQ %02X attempt %u failed: %s", s->cfg.name,
+			  r->seq, r->attempt, smve_master_reason_name(r->reason));
+		break;
+	case SMVE_MR_GIVE_UP: {
+		char why[96];
+
+		snprintf(why, sizeof(why), "no valid reply to SEQ %02X after %u attempts (%s)",
+			 r->seq, r->attempt, smve_master_reason_name(r->reason));
+		close_conn(s, why);
+		break;
+	}
+	case SMVE_MR_CONTROL:
+		on_control(s, r);
+		break;
+	case SMVE_MR_PEH:
+		smved_log(LOG_INFO, "%s: PEH %04u-%02u-%02u %02u:%02u:%02u (station time)",
+			  s->cfg.name, r->peh_time.year, r->peh_time.month, r->peh_time.day,
+			  r->peh_time.hour, r->peh_time.minute, r->peh_time.second);
+		break;
+	case SMVE_MR_DROPPED:
+		smved_log(LOG_DEBUG, "%s: frame dropped: %s", s->cfg.name,
+			  smve_master_reason_name(r->reason));
+		break;
+	default:
+		break;
+	}
+}
+
+/* --- I/O ---------------------------------------------------------------------------- */
+
+static void arm_timer_ms(struct source_tcp *s, uint64_t delay_ms)
+{
+	struct timeval tv = { .tv_sec = (time_t)(delay_ms / 1000),
+			      .tv_usec = (suseconds_t)(delay_ms % 1000) * 1000 };
+
+	evtimer_add(s->timer, &tv);
+}
+
+static void drive(struct source_tcp *s)
+{
+	struct smve_master_result r;
+	const uint8_t *out;
+	uint64_t now = now_ms(), dl;
+	size_t n;
+
+	while (s->st == ST_UP && smve_master_tick(&s->m, now, &r))
+		handle(s, &r);
+	if (s->st != ST_UP)
+		return;
+	if (!s->tx_inflight && (n = smve_master_output(&s->m, &out)) > 0) {
+		/* M1: the SEQ this request carries is on disk before it leaves. */
+		if (!persist_state(s)) {
+			close_conn(s, "cannot persist the SEQ state");
+			return;
+		}
+		if (bufferevent_write(s->bev, out, n) < 0) {
+			close_conn(s, "socket write failed");
+			return;
+		}
+		s->tx_inflight = n;
+	}
+	dl = smve_master_deadline(&s->m);
+	evtimer_del(s->timer);
+	if (dl != SMVE_MASTER_NO_DEADLINE)
+		arm_timer_ms(s, dl > now ? dl - now : 0);
+}
+
+static void read_cb(struct bufferevent *bev, void *arg)
+{
+	struct source_tcp *s = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t len;
+
+	/*
+	 * A reply can be read before the deferred write callback ran; the
+	 * request is certainly out by then, so tell the master first.
+	 */
+	if (s->tx_inflight && !evbuffer_get_length(bufferevent_get_output(bev))) {
+		smve_master_written(&s->m, s->tx_inflight, now_ms());
+		s->tx_inflight = 0;
+	}
+	while (s->st == ST_UP && (len = evbuffer_get_length(in)) > 0) {
+		size_t n = len < 4096 ? len : 4096, rem = n;
+		const uint8_t *p = evbuffer_pullup(in, (ev_ssize_t)n);
+		struct smve_master_result r;
+
+		if (!p)
+			break;
+		while (smve_master_input(&s->m, now_ms(), &p, &rem, &r)) {
+			handle(s, &r);
+			if (s->st != ST_UP)
+				return;	/* bev is gone */
+		}
+		evbuffer_drain(in, n - rem);
+		if (rem == n)
+			break;	/* nothing consumed: never spin */
+	}
+	drive(s);
+}
+
+static void write_cb(struct bufferevent *bev, void *arg)
+{
+	struct source_tcp *s = arg;
+
+	(void)bev;
+	if (s->tx_inflight) {
+		/* Output drained to the kernel: the reply timeout starts now (§7.3). */
+		smve_master_written(&s->m, s->tx_inflight, now_ms());
+		s->tx_inflight = 0;
+	}
+	drive(s);
+}
+
+static void event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct source_tcp *s = arg;
+	char why[400];
+
+	if (what & BEV_EVENT_CONNECTED) {
+		int one = 1, fd = bufferevent_getfd(bev);
+
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+		s->st = ST_UP;
+		s->conn_replied = false;
+		s->info.connects++;
+		evtimer_del(s->timer);
+		smved_log(LOG_INFO, "%s: connected to %s:%u", s->cfg.name, s->cfg.host,
+			  s->cfg.port);
+		smve_master_connected(&s->m, now_ms());
+		drive(s);
+		return;
+	}
+	if (what & BEV_EVENT_EOF)
+		snprintf(why, sizeof(why), "connection closed by the peer");
+	else if ((what & BEV_EVENT_ERROR) && bufferevent_socket_get_dns_error(bev))
+		snprintf(why, sizeof(why), "cannot resolve %s: %s", s->cfg.host,
+			 evutil_gai_strerror(bufferevent_socket_get_dns_error(bev)));
+	else
+		snprintf(why, sizeof(why), "%s: %s",
+			 s->st == ST_CONNECTING ? "connect failed" : "connection error",
+			 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	close_conn(s, why);
+}
+
+static void start_connect(struct source_tcp *s)
+{
+	s->bev = bufferevent_socket_new(s->sm->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (!s->bev) {
+		close_conn(s, "cannot create a socket");
+		return;
+	}
+	bufferevent_setcb(s->bev, read_cb, write_cb, event_cb, s);
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	/* A connecting bufferevent must not be used for writes until CONNECTED. */
+	s->st = ST_CONNECTING;
+	s->tx_inflight = 0;
+	arm_timer_ms(s, CONNECT_TIMEOUT_MS);
+	if (bufferevent_socket_connect_hostname(s->bev, sources_dns(s->sm->sources),
+						AF_UNSPEC, s->cfg.host, s->cfg.port) < 0) {
+		close_conn(s, "connect failed");
+		return;
+	}
+}
+
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct source_tcp *s = arg;
+
+	(void)fd;
+	(void)what;
+	switch (s->st) {
+	case ST_WAIT:
+		start_connect(s);
+		break;
+	case ST_CONNECTING:
+		close_conn(s, "connect timed out");
+		break;
+	case ST_UP:
+		drive(s);
+		break;
+	}
+}
+
+static void close_conn(struct source_tcp *s, const char *why)
+{
+	struct smve_master_result r;
+	uint32_t delay;
+
+	if (s->bev) {
+		bufferevent_free(s->bev);
+		s->bev = NULL;
+		s->info.disconnects++;
+	}
+	s->st = ST_WAIT;
+	s->tx_inflight = 0;
+	smve_master_disconnected(&s->m, now_ms());
+	/* An outstanding 0x13 is now reported UNKNOWN; nothing else may start while down. */
+	while (smve_master_tick(&s->m, now_ms(), &r))
+		if (r.kind == SMVE_MR_CONTROL)
+			on_control(s, &r);
+	set_online(s, false, why, false);
+	delay = smve_backoff_next(&s->bo);
+	smved_log(LOG_INFO, "%s: %s; reconnecting in %u ms", s->cfg.name, why, delay);
+	evtimer_del(s->timer);
+	arm_timer_ms(s, delay);
+}
+
+/* --- life cycle ------------------------------------------------------------------------ */
+
+static int peh_clock(void *ctx, int64_t *local_secs, uint32_t *nsec)
+{
+	struct source_tcp *s = ctx;
+	struct timespec ts;
+
+	/* §6.4: never impose a time we do not trust. */
+	if (!sources_clock_ok(s->sm))
+		return 1;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	*local_secs = (int64_t)ts.tv_sec + tz_offset(s->cfg.timezone, ts.tv_sec);
+	*nsec = (uint32_t)ts.tv_nsec;
+	return 0;
+}
+
+int source_tcp_rebind(struct source_tcp *s)
+{
+	struct source_points sp;
+
+	if (sheets_bind(s->sm->cfg->sheets, s->sm->store, s->cfg.name, s->cfg.station,
+			&s->cfg.layout, s->cfg.comaster_id, &sp) < 0)
+		return -1;
+	source_points_free(&s->sp);
+	s->sp = sp;
+	return 0;
+}
+
+struct source_tcp *source_tcp_new(struct smved *sm, const struct conc_config *cc)
+{
+	struct source_tcp *s = calloc(1, sizeof(*s));
+	struct smve_master_config mc;
+	struct journal_state js;
+	struct smve_master_state ms;
+	int rc, found;
+
+	if (!s)
+		return NULL;
+	s->sm = sm;
+	s->cfg = *cc;
+	s->cfg.next = NULL;
+	snprintf(s->key, sizeof(s->key), "tcp:%s", cc->name);
+	s->info.name = s->cfg.name;
+	s->info.kind = "concentrator";
+	s->info.station = s->cfg.station;
+	if (source_tcp_rebind(s) < 0)
+		goto fail;
+	smve_master_config_defaults(&mc);
+	mc.src = cc->src;
+	mc.dst = cc->dst;
+	mc.dialect = cc->dialect;
+	mc.layout = cc->layout;
+	mc.poll_interval_ms = cc->poll_interval_ms;
+	mc.reply_timeout_ms = cc->timeout_ms;
+	mc.retries = cc->retries;
+	mc.peh_interval_s = cc->peh_interval_s;
+	mc.peh_enabled = cc->peh;
+	mc.clock = peh_clock;
+	mc.clock_ctx = s;
+	found = journal_get_state(sm->journal, s->key, &js);
+	if (found < 0)
+		goto fail;
+	ms.last_seq = (uint8_t)(js.seq >= 0 ? js.seq : 0);
+	ms.complete = js.complete;
+	rc = smve_master_init(&s->m, &mc, found > 0 ? &ms : NULL);
+	if (rc < 0) {
+		smved_log(LOG_ERR, "%s: invalid master configuration: %s", cc->name,
+			  mara_strerror(-rc));
+		goto fail;
+	}
+	if (found > 0)
+		smved_log(LOG_INFO, "%s: resuming after SEQ %02X (%s)", cc->name,
+			  ms.last_seq, ms.complete ? "complete" : "incomplete: re-asking it");
+	/* Jitter seeds differ per source so that restarts do not reconnect in lockstep. */
+	smve_backoff_init(&s->bo, (uint32_t)smved_mono_us() ^ (uint32_t)(uintptr_t)s);
+	s->timer = evtimer_new(sm->base, timer_cb, s);
+	if (!s->timer)
+		goto fail;
+	s->online = true;	/* so that the first set_online(false) marks everything */
+	set_online(s, false, "starting", false);
+	start_connect(s);
+	return s;
+fail:
+	source_tcp_free(s);
+	return NULL;
+}
+
+void source_tcp_free(struct source_tcp *s)
+{
+	if (!s)
+		return;
+	if (s->bev) {
+		bufferevent_free(s->bev);
+		s->bev = NULL;
+	}
+	for (unsigned i = 0; i < SMVE_MASTER_CONTROL_QUEUE; i++)
+		if (s->ctl[i].used && s->ctl[i].done)
+			s->ctl[i].done(-ENOTCONN, s->ctl[i].arg);
+	if (s->timer) {
+		store_set_stale(s->sm->store, s->cfg.name, -1, true);
+		event_free(s->timer);
+	}
+	source_points_free(&s->sp);
+	free(s);
+}
+
+const struct conc_config *source_tcp_config(const struct source_tcp *s)
+{
+	return &s->cfg;
+}
+
+void source_tcp_info(const struct source_tcp *s, struct smved_source_info *si)
+{
+	struct smve_master_stats ms;
+
+	smve_master_get_stats(&s->m, &ms);
+	*si = s->info;
+	si->online = s->online;
+	si->polls = ms.polls;
+	si->replies = ms.replies;
+	si->timeouts = ms.timeouts;
+	si->retries = ms.retries;
+	si->stale_replies = ms.stale;
+	si->bad_frames = ms.malformed + ms.bad_cmd + ms.framing.bad_bcc +
+			 ms.framing.bad_qty;
+	si->peh_sent = ms.peh_sent;
+	si->events = s->events;
+	si->duplicates = s->duplicates;
+}
+
+int source_tcp_control(struct source_tcp *s, uint32_t id, int state,
+		       void (*done)(int result, void *arg), void *arg)
+{
+	const struct binding *b = NULL;
+	struct mara_control c;
+	struct ctl_slot *slot = NULL;
+
+	for (size_t i = 0; i < s->sp.n; i++)
+		if (s->sp.b[i].id == id && s->sp.b[i].kind == POINT_DI)
+			b = &s->sp.b[i];
+	/* Only the COMaster's own outputs: 0x13 is addressed to it, not bridged. */
+	if (!b || b->addr != s->cfg.dst || b->local > 7 || state < 0 || state > 1)
+		return -ENOENT;
+	if (s->st != ST_UP)
+		return -ENOTCONN;
+	for (unsigned i = 0; i < SMVE_MASTER_CONTROL_QUEUE && !slot; i++)
+		if (!s->ctl[i].used)
+			slot = &s->ctl[i];
+	if (!slot)
+		return -EBUSY;
+	c.port = (u8)b->local;
+	c.bit = (u8)b->bit;
+	c.state = (u8)state;
+	if (smve_master_control(&s->m, &c, ++s->next_tag) < 0)
+		return -EBUSY;
+	*slot = (struct ctl_slot){ .used = true, .tag = s->next_tag, .done = done,
+				   .arg = arg };
+	drive(s);
+	return 0;
+}
