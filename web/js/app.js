@@ -6,7 +6,7 @@ import { Feed } from './feed.js';
 import { PointModel } from './points.js';
 import { SvgView, parseSvg } from './svgview.js';
 import { Binder } from './binding.js';
-import { ScreenTree, readHash, writeHash, buildMenu } from './screens.js';
+import { ScreenTree, readHash, writeHash, buildMenu, loadElements } from './screens.js';
 import { ClickHandler } from './clicks.js';
 import { EventList } from './events.js';
 import { Alarm } from './alarm.js';
@@ -86,14 +86,14 @@ async function openScreen(name, { push = true } = {}) {
 	try {
 		const [svgText, recs] = await Promise.all([
 			api.text(s.url),
-			api.get(`/api/v1/elements?screen=${encodeURIComponent(name)}`).catch(() => []),
+			loadElements(name).catch((e) => { toast(`Element records: ${e.message}`, 'warn'); return []; }),
 		]);
 		if (seq !== loadSeq)
 			return;   // the operator already moved on
 		const parsed = parseSvg(svgText);
 		view.show(parsed);
 		elements.clear();
-		for (const r of Array.isArray(recs) ? recs : recs?.elements || [])
+		for (const r of recs)
 			if (r && typeof r.tag === 'string')
 				elements.set(r.tag, r);
 		// Elements known from the sheet but not yet in the feed start from their sheet values.
@@ -178,7 +178,7 @@ function openTrend(tag) {
 
 new ClickHandler({
 	view, model, session, elements, navigate, openTrend,
-	openControl: (tag, control) => openControl({ tag, control, model, session }),
+	openControl: (tag) => openControl({ tag, model, session }),
 });
 
 // ---- start -------------------------------------------------------------------------------
@@ -192,10 +192,11 @@ async function start() {
 		a.onclick = (e) => { e.preventDefault(); showView(a.dataset.view); writeHash(current, a.dataset.view); };
 	$('screen-menu').onchange = (e) => navigate(e.target.value);
 	$('parent-btn').onclick = () => { const p = tree.get(current)?.parent; if (p) navigate(p); };
-	$('logout-btn').onclick = () => session.logout();
+	$('logout-btn').onclick = () => (session.user ? session.logout() : loginForm($('login'), session));
 	session.onChange((s) => {
 		$('user').textContent = s.user ? `${s.user} (${s.role})` : s.role;
-		$('logout-btn').hidden = !s.user;
+		$('logout-btn').hidden = false;
+		$('logout-btn').textContent = s.user ? 'Log out' : 'Log in';
 		for (const b of document.querySelectorAll('.needs-operator'))
 			b.disabled = !s.canOperate();
 		events.render();
@@ -221,7 +222,11 @@ async function start() {
 			else
 				binder.schedule();
 		},
-		onEvent: (ev) => events.add(ev),
+		onEvent: (ev) => {
+			events.add(ev);
+			window.dispatchEvent(new CustomEvent('smve-event', { detail: ev }));
+		},
+		onAck: (a) => events.ack(a),
 		onState: feedState,
 		onServerError: (m) => toast(`Server: ${m}`, 'error'),
 	});

@@ -77,12 +77,17 @@ export class ClickHandler {
 			(linked.length ? ` Linked elements also change: ${linked.join(', ')}.` : '');
 		if (!await confirmDialog('Manual state', msg, `Set ${to.label}`))
 			return;
-		try {
-			await api.post(`/api/v1/elements/${encodeURIComponent(tag)}/text`, { text: to.value });
-			toast(`${tag} set to ${to.label}`, 'ok');
-		} catch (e) {
-			toast(`${tag}: ${e.message}`, 'error');
+		// The manual state is the text of the element's derived point (docs/api.md, POST
+		// points/<tag>/manual); linked elements get the same text, each one audited by the server.
+		for (const t of [tag, ...linked]) {
+			try {
+				await api.post(`/api/v1/points/${encodeURIComponent(`eg.${t}.text`)}/manual`, { text: to.value });
+			} catch (e) {
+				toast(`${t}: ${e.message}`, 'error');
+				return;
+			}
 		}
+		toast(`${[tag, ...linked].join(', ')} set to ${to.label}`, 'ok');
 	}
 
 	info(tag, rec) {
@@ -110,9 +115,10 @@ export class ClickHandler {
 		const buttons = [];
 		if (p && (p.kind === 'ai' || p.kind === 'derived' || p.kind === 'di'))
 			buttons.push(el('button', { type: 'button', onclick: () => { d.close(); this.openTrend(tag); } }, 'Trend'));
-		if (rec?.control || p?.control)
-			buttons.push(el('button', { type: 'button', class: 'needs-operator', disabled: !this.session.canOperate(),
-				onclick: () => { d.close(); this.openControl(tag, rec?.control || p?.control); } }, 'Control…'));
+		// Any DI may have an output behind it; the server refuses points without one (404/409).
+		if (p && p.kind === 'di')
+			buttons.push(el('button', { type: 'button', class: 'needs-operator', 'data-action': 'control', disabled: !this.session.canOperate(),
+				title: this.session.canOperate() ? '' : 'Your role cannot operate', onclick: () => { d.close(); this.openControl(tag); } }, 'Control…'));
 		const d = infoDialog(tag, dl, el('div', { class: 'info-actions' }, ...buttons));
 	}
 }

@@ -1,25 +1,36 @@
-// Select-before-operate control: choose a command, select it (the server reserves the point for a
-// limited time), confirm, operate, then watch the feedback point.  When every attempt timed out the
-// server cannot know whether the IED acted, and the dialog says so instead of guessing.
+// Select-before-operate control (docs/api.md: POST /api/v1/points/<tag>/control): choose the state,
+// select it (the server reserves it for this session for a limited time), confirm, operate, then
+// watch the feedback point and the journal's "command" event.  When every attempt timed out nobody
+// knows whether the IED acted, and the dialog says so instead of guessing.
 import { api } from './api.js';
 import { el, formatValue } from './format.js';
 import { confirmDialog, infoDialog } from './dialog.js';
 
-const FEEDBACK_WAIT_MS = 15000;
-const DEFAULT_ACTIONS = [{ value: 0, label: 'Open' }, { value: 1, label: 'Close' }];
+const FEEDBACK_WAIT_MS = 20000;
 
-export function openControl({ tag, control, model, session }) {
-	const actions = Array.isArray(control?.values) && control.values.length ? control.values.slice(0, 8) : DEFAULT_ACTIONS;
-	const feedbackTag = typeof control?.feedback === 'string' ? control.feedback : tag;
-	const status = el('p', { class: 'ctl-status', role: 'status', 'data-state': 'idle' }, 'Choose a command and select it.');
+function outcomeOf(ev) {
+	const f = ev.fields || {};
+	const err = String(f.error || f.message || '');
+	const outcome = String(f.outcome || '');
+	if (outcome === 'unknown' || /timed? ?out|ETIMEDOUT/i.test(err) || f.result === -110)
+		return { kind: 'unknown', why: err || 'every attempt timed out' };
+	if (outcome === 'ok' || f.result === 0 || (f.result === undefined && !err))
+		return { kind: 'sent' };
+	return { kind: 'failed', why: err || outcome || `result ${f.result}` };
+}
+
+export function openControl({ tag, model, session, feedbackTag = tag }) {
+	const status = el('p', { class: 'ctl-status', role: 'status', 'data-state': 'idle' }, 'Choose a state and select it.');
 	const fb = el('p', { class: 'ctl-feedback' });
-	const choice = el('select', { name: 'command' }, ...actions.map((a, i) => el('option', { value: i }, String(a.label || a.value))));
+	const choice = el('select', { name: 'state' }, el('option', { value: 0 }, 'Open (0)'), el('option', { value: 1 }, 'Close (1)'));
 	const selectBtn = el('button', { type: 'button', 'data-action': 'select' }, 'Select');
 	const operateBtn = el('button', { type: 'button', class: 'primary danger', 'data-action': 'operate', disabled: true }, 'Operate');
 	const cancelBtn = el('button', { type: 'button', 'data-action': 'cancel-select', disabled: true }, 'Cancel selection');
-	const { dlg } = infoDialog(`Control ${tag}`, el('label', {}, 'Command ', choice), el('div', { class: 'ctl-buttons' }, selectBtn, operateBtn, cancelBtn), status, fb);
+	const { dlg } = infoDialog(`Control ${tag}`, el('label', {}, 'State ', choice),
+		el('div', { class: 'ctl-buttons' }, selectBtn, operateBtn, cancelBtn), status, fb);
 	dlg.classList.add('control');
-	let sel = null, countdown = null, unwatch = null;
+	let sel = null, countdown = null, deadline = null;
+	const cleanups = [];
 
 	const setStatus = (state, text) => {
 		status.dataset.state = state;
@@ -29,68 +40,87 @@ export function openControl({ tag, control, model, session }) {
 		const p = model.get(feedbackTag);
 		fb.textContent = `Feedback ${feedbackTag}: ${p ? formatValue(p) : 'not in the point list'}`;
 	};
-	showFeedback();
-	const stopCountdown = () => { clearInterval(countdown); countdown = null; };
 	const reset = () => {
-		stopCountdown();
+		clearInterval(countdown);
+		countdown = null;
 		sel = null;
 		operateBtn.disabled = true;
 		cancelBtn.disabled = true;
 		selectBtn.disabled = !session.canOperate();
 		choice.disabled = false;
 	};
+	showFeedback();
 	reset();
 	if (!session.canOperate())
 		setStatus('denied', 'Your role cannot operate.');
+	const post = (body) => api.post(`/api/v1/points/${encodeURIComponent(tag)}/control`, body);
+
+	const startCountdown = () => {
+		const tick = () => {
+			if (!sel)
+				return;
+			const left = Math.ceil((sel.expires - Date.now()) / 1000);
+			if (left <= 0) {
+				reset();
+				setStatus('expired', 'Selection timed out: select again.');
+				return;
+			}
+			setStatus('selected', `Selected state ${sel.state} — operate within ${left} s`);
+		};
+		clearInterval(countdown);
+		tick();
+		countdown = setInterval(tick, 250);
+	};
 
 	selectBtn.onclick = async () => {
-		const a = actions[Number(choice.value)];
+		const state = Number(choice.value);
 		selectBtn.disabled = true;
 		choice.disabled = true;
 		setStatus('selecting', 'Selecting…');
 		try {
-			const r = await api.post('/api/v1/control/select', { tag, value: a.value });
-			sel = { id: String(r.id), action: a, expires: Date.now() + (Number(r.timeout_ms) || 30000) };
+			const r = await post({ action: 'select', state });
+			sel = { token: String(r.token || ''), state, expires: Date.now() + (Number(r.expires_s) || 30) * 1000 };
 			operateBtn.disabled = false;
 			cancelBtn.disabled = false;
-			const tick = () => {
-				const left = Math.ceil((sel.expires - Date.now()) / 1000);
-				if (left <= 0) {
-					reset();
-					setStatus('expired', 'Selection timed out: select again.');
-					return;
-				}
-				setStatus('selected', `Selected "${a.label}" — operate within ${left} s`);
-			};
-			tick();
-			countdown = setInterval(tick, 500);
+			startCountdown();
 		} catch (e) {
 			reset();
 			setStatus('error', `Select refused: ${e.message}`);
 		}
 	};
 
-	cancelBtn.onclick = async () => {
-		const id = sel?.id;
+	// The server keeps a selection until it expires or is replaced; forgetting it here is enough.
+	cancelBtn.onclick = () => {
 		reset();
 		setStatus('idle', 'Selection cancelled.');
-		if (id)
-			api.post(`/api/v1/control/${encodeURIComponent(id)}/cancel`).catch(() => {});
+	};
+
+	const finish = (state, text) => {
+		clearTimeout(deadline);
+		setStatus(state, text);
+		showFeedback();
+		reset();
+		for (const f of cleanups.splice(0))
+			f();
 	};
 
 	operateBtn.onclick = async () => {
 		if (!sel)
 			return;
 		const s = sel;
-		if (!await confirmDialog('Operate', `Send "${s.action.label}" to ${tag}?`, 'Operate', { danger: true }))
+		if (!await confirmDialog('Operate', `Send state ${s.state} to ${tag}?`, 'Operate', { danger: true }))
 			return;
-		stopCountdown();
+		clearInterval(countdown);
+		if (sel !== s || Date.now() > s.expires) {
+			reset();
+			setStatus('expired', 'Selection timed out: select again.');
+			return;
+		}
 		operateBtn.disabled = true;
 		cancelBtn.disabled = true;
 		setStatus('operating', 'Operating…');
-		let r;
 		try {
-			r = await api.post(`/api/v1/control/${encodeURIComponent(s.id)}/operate`, {}, { timeout: 60000 });
+			await post({ action: 'operate', state: s.state, token: s.token });
 		} catch (e) {
 			reset();
 			setStatus(e.status === 0 ? 'unknown' : 'error', e.status === 0 ?
@@ -98,45 +128,38 @@ export function openControl({ tag, control, model, session }) {
 			return;
 		}
 		sel = null;
-		const outcome = String(r?.outcome || r?.status || '');
-		if (outcome === 'unknown' || outcome === 'timeout') {
-			setStatus('unknown', `Outcome unknown — check the feedback point ${feedbackTag}` +
-				(r.attempts ? ` (${r.attempts} attempts timed out)` : ''));
-			reset();
-			return;
-		}
-		if (outcome !== 'ok' && outcome !== 'done' && outcome !== 'sent') {
-			setStatus('failed', `Command failed: ${r?.message || outcome || 'no reason given'}`);
-			reset();
-			return;
-		}
-		const want = r.expected ?? s.action.feedback ?? s.action.value;
-		setStatus('waiting', `Command accepted; waiting for ${feedbackTag} = ${want}…`);
-		const deadline = setTimeout(() => {
-			unwatch?.();
-			setStatus('nofeedback', `No feedback within ${FEEDBACK_WAIT_MS / 1000} s — check ${feedbackTag}`);
-			reset();
-		}, FEEDBACK_WAIT_MS);
+		setStatus('waiting', `Command queued; waiting for ${feedbackTag} = ${s.state}…`);
 		const check = () => {
 			showFeedback();
 			const p = model.get(feedbackTag);
-			// eslint-disable-next-line eqeqeq -- feedback values may arrive as number or text
-			if (p && (p.value == want || p.text == want)) {
-				clearTimeout(deadline);
-				unwatch?.();
-				setStatus('confirmed', `Confirmed by feedback: ${feedbackTag} = ${formatValue(p)}`);
-				reset();
-			}
+			if (p && !p.flags?.has('stale') && Number(p.value) === s.state)
+				finish('confirmed', `Confirmed by feedback: ${feedbackTag} = ${formatValue(p)}`);
 		};
-		unwatch = model.onChange((changed) => { if (changed.some((p) => p.tag === feedbackTag)) check(); });
+		cleanups.push(model.onChange((changed) => { if (changed.some((p) => p.tag === feedbackTag)) check(); }));
+		const onEv = (e) => {
+			const ev = e.detail;
+			if (ev.type !== 'command' || ev.tag !== tag)
+				return;
+			const o = outcomeOf(ev);
+			if (o.kind === 'unknown')
+				finish('unknown', `Outcome unknown — check the feedback point ${feedbackTag} (${o.why})`);
+			else if (o.kind === 'failed')
+				finish('failed', `Command failed: ${o.why}`);
+			else
+				setStatus('waiting', `Command sent; waiting for ${feedbackTag} = ${s.state}…`);
+		};
+		window.addEventListener('smve-event', onEv);
+		cleanups.push(() => window.removeEventListener('smve-event', onEv));
+		deadline = setTimeout(() => finish('unknown',
+			`Outcome unknown — check the feedback point ${feedbackTag} (no feedback within ${FEEDBACK_WAIT_MS / 1000} s)`), FEEDBACK_WAIT_MS);
 		check();
 	};
 
 	dlg.addEventListener('close', () => {
-		stopCountdown();
-		unwatch?.();
-		if (sel)
-			api.post(`/api/v1/control/${encodeURIComponent(sel.id)}/cancel`).catch(() => {});
+		clearInterval(countdown);
+		clearTimeout(deadline);
+		for (const f of cleanups.splice(0))
+			f();
 	});
 	return dlg;
 }

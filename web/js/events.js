@@ -3,11 +3,13 @@
 import { api, withQuery } from './api.js';
 import { el, formatTime, localInputToUs } from './format.js';
 import { confirmDialog, toast } from './dialog.js';
+import { normaliseEvent } from './feed.js';
 
 const ROW_H = 28;
-const PAGE = 500;
+const PAGE = 1000;   // the server's maximum page (docs/api.md)
 const BANNER_ROWS = 5;
-const MAX_ROWS = 200000;   // beyond this the oldest loaded rows are dropped (they stay in the journal)
+const MAX_ROWS = 200000;
+const msOf = (us) => (us ? Math.floor(us / 1000) : undefined);   // beyond this the oldest loaded rows are dropped (they stay in the journal)
 
 export class EventList {
 	constructor({ root, banner, session, onUnattendedChange }) {
@@ -85,11 +87,10 @@ export class EventList {
 		const oldest = this.rows.length ? this.rows[this.rows.length - 1].id : undefined;
 		try {
 			const res = await api.get(withQuery('/api/v1/events', {
-				before: oldest, limit: PAGE, from: f.from, to: f.to, station: f.station,
-				prefix: f.prefix, type: f.type, unattended: f.unattended ? 1 : undefined,
+				before: oldest, limit: PAGE, order: 'desc', from: msOf(f.from), to: msOf(f.to), station: f.station,
+				tag: f.prefix, type: f.type, unacked: f.unattended ? 1 : undefined, alarms: f.unattended ? 1 : undefined,
 			}));
 			const list = Array.isArray(res) ? res : res?.events || [];
-			const { normaliseEvent } = await import('./feed.js');
 			let added = 0;
 			for (const raw of list) {
 				const ev = normaliseEvent(raw);
@@ -134,6 +135,17 @@ export class EventList {
 		this.scheduleRender();
 	}
 
+	// An acknowledgement from the feed (this or another operator's).
+	ack({ id, attended_us, attended_by }) {
+		const ev = this.byId.get(id) || this.unattended.get(id);
+		if (!ev)
+			return;
+		ev.attended_us = attended_us;
+		ev.attended_by = attended_by;
+		this.trackAlarm(ev);
+		this.scheduleRender();
+	}
+
 	trackAlarm(ev) {
 		const before = this.unattended.size;
 		if (ev.alarm && !ev.attended_us)
@@ -147,8 +159,7 @@ export class EventList {
 
 	async loadUnattended() {
 		try {
-			const res = await api.get(withQuery('/api/v1/events', { unattended: 1, limit: 1000 }));
-			const { normaliseEvent } = await import('./feed.js');
+			const res = await api.get(withQuery('/api/v1/events', { unacked: 1, alarms: 1, order: 'desc', limit: PAGE }));
 			for (const raw of Array.isArray(res) ? res : res?.events || []) {
 				const ev = normaliseEvent(raw);
 				if (ev)
@@ -246,7 +257,6 @@ export class EventList {
 		if (!ok)
 			return;
 		let failed = 0;
-		const { normaliseEvent } = await import('./feed.js');
 		// One request per event: the endpoint is per event (spec §9.8); in sequence so the server's
 		// rate limiter and audit log see a plain series.
 		for (const id of ids) {
@@ -257,6 +267,16 @@ export class EventList {
 					this.add(ev);
 				this.selected.delete(id);
 			} catch (e) {
+				if (e.status === 409) {
+					// Someone attended it first: show who, the first attention is the one kept.
+					api.get(`/api/v1/events/${encodeURIComponent(id)}`).then((r) => {
+						const ev = normaliseEvent(r);
+						if (ev)
+							this.add(ev);
+					}).catch(() => {});
+					this.selected.delete(id);
+					continue;
+				}
 				failed++;
 				if (failed === 1)
 					toast(`Attend event ${id}: ${e.message}`, 'error');

@@ -4,12 +4,14 @@
 // asks for the events after the last id it saw, so none is missed across the gap.
 //
 // Wire shapes are normalised here and nowhere else (see docs/api.md); the rest of the HMI sees
-//   onHello(info) onDict(points[]) onPoints(updates[], isSnapshot) onEvent(ev) onState(state)
+//   onHello(info) onDict(points[]) onPoints(updates[], isSnapshot) onEvent(ev) onAck(ack) onState(state)
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 15000;
 // A message larger than this is refused rather than parsed: a runaway server or a proxy error page
 // must not freeze the operator's screen.
 const MAX_MESSAGE_CHARS = 32 * 1024 * 1024;
+const PING_MS = 10000;
+const SILENCE_MS = 25000;
 
 export class Feed {
 	constructor(handlers, { url, protocol = 'smve.v1' } = {}) {
@@ -23,7 +25,7 @@ export class Feed {
 		this.lostSince = Date.now();   // no data yet counts as "not live"
 		this.timer = null;
 		this.watchdog = null;
-		this.heartbeatMs = 0;
+		this.pinger = null;
 		this.stopped = false;
 	}
 
@@ -35,6 +37,7 @@ export class Feed {
 	stop() {
 		this.stopped = true;
 		clearTimeout(this.timer);
+		clearInterval(this.pinger);
 		clearTimeout(this.watchdog);
 		if (this.ws)
 			this.ws.close(1000, 'page closed');
@@ -68,11 +71,17 @@ export class Feed {
 		this.ws = ws;
 		this.setState(this.attempt ? 'reconnecting' : 'connecting');
 		ws.onmessage = (m) => this.onMessage(m);
+		ws.onopen = () => {
+			this.armWatchdog();
+			clearInterval(this.pinger);
+			this.pinger = setInterval(() => this.send({ type: 'ping' }), PING_MS);
+		};
 		ws.onclose = (c) => {
 			if (this.ws !== ws)
 				return;
 			this.ws = null;
 			clearTimeout(this.watchdog);
+			clearInterval(this.pinger);
 			if (!this.stopped)
 				this.scheduleReconnect(c.reason || (c.code === 1006 ? 'connection lost' : `closed (${c.code})`));
 		};
@@ -87,14 +96,14 @@ export class Feed {
 		this.timer = setTimeout(() => this.connect(), delay);
 	}
 
+	// The server answers {"type":"ping"} with a pong; a socket silent for SILENCE_MS despite our
+	// pings is half-open (a cable pulled, a NAT that forgot us) and is closed to reconnect.
 	armWatchdog() {
 		clearTimeout(this.watchdog);
-		if (this.heartbeatMs > 0)
-			this.watchdog = setTimeout(() => {
-				// Silence past twice the promised heartbeat: the socket is half-open; force a reconnect.
-				if (this.ws)
-					this.ws.close(4000, 'heartbeat missed');
-			}, this.heartbeatMs * 2 + 1000);
+		this.watchdog = setTimeout(() => {
+			if (this.ws)
+				this.ws.close(4000, 'no answer from the server');
+		}, SILENCE_MS);
 	}
 
 	onMessage(m) {
@@ -123,11 +132,14 @@ export class Feed {
 	dispatch(msg) {
 		switch (msg.type) {
 		case 'hello':
-			this.heartbeatMs = Number(msg.heartbeat_ms) || 0;
 			this.h.onHello?.(msg);
-			// Ask for every event after the last one seen; on a first connect the server sends its
-			// recent unattended ones anyway.
-			this.send({ type: 'resume', after: this.lastEventId });
+			// First connection: the server starts at its newest event and the page loads what it
+			// needs over REST.  A reconnection asks for everything after the last event seen, so
+			// the gap is replayed in order.
+			if (this.lastEventId > 0)
+				this.send({ type: 'resume', after: this.lastEventId });
+			else
+				this.lastEventId = Math.max(0, num(msg.last_event_id, 0));
 			break;
 		case 'dict':
 		case 'dictionary':
@@ -157,13 +169,16 @@ export class Feed {
 			}
 			break;
 		}
-		case 'ack':
-		case 'event_ack': {
-			const ev = normaliseEvent(msg.event || msg);
-			if (ev)
-				this.h.onEvent?.(ev, true);
+		case 'ack': {
+			const id = num(msg.id, -1);
+			if (id > 0)
+				this.h.onAck?.({ id, attended_us: timeUs(msg.time) || Date.now() * 1000, attended_by: String(msg.user || '') });
 			break;
 		}
+		case 'overflow':
+			// The server closes right after; the reconnection resumes from the last id we hold.
+			console.warn('feed: server reports overflow; will resume after', this.lastEventId);
+			break;
 		case 'heartbeat':
 		case 'ping':
 		case 'pong':
@@ -198,22 +213,43 @@ function normaliseDict(msg) {
 	return { gen: msg.gen, points: out, replace: msg.replace !== false };
 }
 
-// A point update: {id, v|value, q, flags|stale, t|src_us, rx_us, text, rgb, error}.  Arrays
-// [id, value, q, flags, src_us] are accepted too, as a compact form.
+// Microseconds from an ISO 8601 time, a number of milliseconds, or nothing (0).
+export function timeUs(t) {
+	if (t === null || t === undefined || t === '')
+		return 0;
+	if (typeof t === 'number')
+		return Number.isFinite(t) ? t * 1000 : 0;
+	const ms = Date.parse(String(t));
+	return Number.isFinite(ms) ? ms * 1000 : 0;
+}
+
+// A point update.  The feed's compact form is [id, value, raw, q, stale, source_ms(, text)], and
+// [id, null] for a point removed by a reload; the REST object form (value, raw, q, stale,
+// source_time, text) is accepted too.
 function normalisePoints(msg) {
 	const list = Array.isArray(msg.points) ? msg.points : [];
 	const out = [];
 	for (const p of list) {
 		let u;
-		if (Array.isArray(p))
-			u = { id: p[0], value: p[1], q: p[2], flags: p[3], src_us: p[4], text: p[5] };
-		else if (p && typeof p === 'object')
-			u = {
-				id: p.id, tag: p.tag, value: 'v' in p ? p.v : p.value, q: p.q, flags: p.flags,
-				stale: p.stale, src_us: p.src_us ?? p.t, rx_us: p.rx_us, text: p.text,
-				rgb: p.rgb, error: p.error, removed: p.removed,
-			};
-		else
+		if (Array.isArray(p)) {
+			if (p.length === 2 && p[1] === null) {
+				u = { id: p[0], removed: true };
+			} else {
+				u = { id: p[0], value: p[1], raw: p[2], q: p[3], stale: !!p[4],
+					src_us: p[5] === null || p[5] === undefined ? 0 : num(p[5]) * 1000 };
+				if (p.length > 6)
+					u.text = p[6];
+				if (p[1] === null)
+					u.never = true;
+			}
+		} else if (p && typeof p === 'object') {
+			u = { id: p.id, tag: p.tag, value: p.value, raw: p.raw, q: p.q, stale: !!p.stale,
+				src_us: timeUs(p.source_time), text: p.text, never: p.value === null,
+				manual: !!p.manual, latched: !!p.latched };
+		} else {
+			continue;
+		}
+		if (typeof u.id !== 'number' && typeof u.tag !== 'string')
 			continue;
 		u.q = num(u.q, 0) & 3;
 		out.push(u);
@@ -221,23 +257,27 @@ function normalisePoints(msg) {
 	return out;
 }
 
+// An event as REST and the feed send it: {id, station, source, ied, type, tag, time,
+// device_time, value, alarm, fields, text, ack: {user, time} | null}.
 export function normaliseEvent(e) {
 	if (!e || typeof e !== 'object')
 		return null;
 	const id = num(e.id, -1);
-	if (id < 0)
+	if (id <= 0)
 		return null;
-	const attendedUs = e.acked_us ?? e.attended_us ?? e.ack_us ?? null;
+	const ack = e.ack && typeof e.ack === 'object' ? e.ack : null;
 	return {
 		id,
-		time_us: num(e.time_us ?? e.ts_us ?? e.src_us, 0),
+		time_us: timeUs(e.time) || timeUs(e.received),
+		device_time: String(e.device_time || ''),
 		tag: String(e.tag || ''),
 		station: String(e.station || e.source || ''),
-		type: String(e.type || e.kind || 'digital'),
+		type: String(e.type || ''),
 		value: e.value,
-		text: String(e.text || e.description || ''),
-		alarm: e.alarm === undefined ? !!e.show : !!e.alarm,
-		attended_us: attendedUs ? num(attendedUs) : 0,
-		attended_by: String(e.acked_by ?? e.attended_by ?? ''),
+		text: String(e.text || ''),
+		alarm: !!e.alarm,
+		fields: e.fields && typeof e.fields === 'object' ? e.fields : {},
+		attended_us: ack ? timeUs(ack.time) || 1 : 0,
+		attended_by: ack ? String(ack.user || '') : '',
 	};
 }

@@ -74,18 +74,26 @@ export class PointModel {
 				p = this.byTag.get(u.tag);
 			if (!p)
 				continue;
-			if (u.value !== undefined)
-				p.value = u.value;
+			if (u.removed) {
+				this.byId.delete(p.id);
+				this.byTag.delete(p.tag);
+				continue;
+			}
+			p.value = u.never ? null : u.value;
+			if (u.raw !== undefined)
+				p.raw = u.raw;
 			if (u.text !== undefined)
-				p.text = u.text;
-			if (u.rgb !== undefined)
-				p.rgb = typeof u.rgb === 'string' && /^#[0-9a-fA-F]{3,8}$/.test(u.rgb) ? u.rgb : null;
-			p.error = u.error ? String(u.error) : '';
+				p.text = u.text === null ? undefined : String(u.text).slice(0, 1024);
 			p.q = u.q;
-			p.flags = flagsToSet(u.flags, u.stale);
+			const f = flagsToSet(u.flags, u.stale);
+			if (u.never) f.add('never');
+			if (u.manual) f.add('manual');
+			if (u.latched) f.add('latched');
+			p.flags = f;
+			p.error = u.error ? String(u.error) : '';
 			if (u.src_us !== undefined)
 				p.src_us = Number(u.src_us) || 0;
-			p.rx_us = Number(u.rx_us) || Date.now() * 1000;
+			p.rx_us = Date.now() * 1000;
 			changed.push(p);
 			this.noteElement(p);
 		}
@@ -94,18 +102,27 @@ export class PointModel {
 		return changed;
 	}
 
+	// Derived points from smved's formulas (userspace/smved/elements.h): a text point carries the
+	// text; a fill/stroke point carries the colour index as value (-1 = None, leave the drawing's
+	// style) and "#rrggbb" as text.
 	noteElement(p) {
 		const m = EG_RE.exec(p.tag);
 		if (m) {
 			const e = this.element(m[1]);
 			const attr = m[2];
-			if (attr === 'text')
-				e.text = p.text !== undefined && p.text !== null ? p.text : p.value;
-			else if (attr === 'fill' || attr === 'stroke') {
-				e[attr] = p.value;
-				e[attr + 'Rgb'] = p.rgb;
-			} else
+			const never = p.flags.has('never');
+			if (attr === 'text') {
+				if (!never)
+					e.text = p.text !== undefined ? p.text : p.value === null ? undefined : String(p.value);
+			} else if (attr === 'fill' || attr === 'stroke') {
+				if (!never) {
+					const idx = p.value === null || p.value === undefined || Number(p.value) < 0 ? null : Number(p.value);
+					e[attr] = idx;
+					e[attr + 'Rgb'] = idx !== null && /^#[0-9a-fA-F]{6}$/.test(p.text || '') ? p.text : null;
+				}
+			} else {
 				e.mark = p.value;
+			}
 			e.errors[attr] = p.error || '';
 			e.derived[attr] = p;
 			this.dirtyElements.add(m[1]);

@@ -2,6 +2,7 @@
 // parent button and the current screen in the URL fragment (#screen=NAME) so it can be bookmarked.
 import { api } from './api.js';
 import { el } from './format.js';
+import { parseCsv } from './csv.js';
 
 const NAME_RE = /^[A-Za-z0-9_.-]{1,32}$/;
 
@@ -11,9 +12,18 @@ export class ScreenTree {
 		this.root = null;
 	}
 
+	// GET /api/v1/screens (proposed in docs/api.md); without it, the screens sheet itself as the
+	// server publishes the screens folder under /screens/.
 	async load() {
-		const res = await api.get('/api/v1/screens');
-		const list = Array.isArray(res) ? res : res?.screens || [];
+		let list;
+		try {
+			const res = await api.get('/api/v1/screens');
+			list = Array.isArray(res) ? res : res?.screens || [];
+		} catch (e) {
+			if (e.status !== 404)
+				throw e;
+			list = parseCsv(await api.text('/screens/screens.csv'));
+		}
 		this.screens.clear();
 		for (const s of list) {
 			if (!s || !NAME_RE.test(String(s.name || '')))
@@ -91,4 +101,23 @@ export function writeHash(screen, view) {
 export function buildMenu(select, tree) {
 	select.replaceChildren(...tree.ordered().map(({ s, depth }) =>
 		el('option', { value: s.name }, `${'\u2003'.repeat(depth)}${s.name} — ${s.description}`)));
+}
+
+// Element records (tag, description, text, on_click_jump, on_click_text_toggle,
+// linked_text_change) of one screen: GET /api/v1/elements?screen= (proposed), else eg.csv.
+export async function loadElements(screen) {
+	try {
+		const res = await api.get(`/api/v1/elements?screen=${encodeURIComponent(screen)}`);
+		return Array.isArray(res) ? res : res?.elements || [];
+	} catch (e) {
+		if (e.status !== 404)
+			throw e;
+	}
+	const rows = parseCsv(await api.text('/screens/eg.csv'));
+	// Every row, not only this screen's: a diagram may show elements another screen owns.
+	return rows.filter((r) => r.tag).map((r) => ({
+		tag: r.tag, description: r.description, text: r.text, screen: r.screen,
+		on_click_jump: r.on_click_jump || '', on_click_text_toggle: r.on_click_text_toggle || '',
+		linked_text_change: r.linked_text_change || '',
+	}));
 }
