@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Shared between ws.c (handshake, connection, wslay, client messages) and ws_feed.c (the hub:
+ * subscriptions, ticks, dict/snapshot/delta/event messages).  Not for other modules.
+ */
+#ifndef SMVED_WS_INT_H
+#define SMVED_WS_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <wslay/wslay.h>
+
+#include "web.h"
+#include "ws.h"
+
+struct bufferevent;
+struct event;
+struct store_sub;
+struct journal_sub;
+struct point;
+
+/* A framed server message shared by reference among clients' output buffers. */
+struct ws_blob {
+	unsigned refs;
+	size_t len;
+	uint8_t data[];
+};
+
+/* Frames a text message (copied). refs = 1 for the caller. NULL on allocation failure. */
+struct ws_blob *ws_blob_text(const char *payload, size_t len);
+void ws_blob_put(struct ws_blob *b);
+
+/* Clients that asked for the same set of points share one group and one delta frame. */
+struct ws_group {
+	char *key;		/* canonical description of the set */
+	bool all;
+	char **prefixes;
+	unsigned nprefixes;
+	uint32_t *ids;		/* sorted store ids */
+	unsigned nids;
+	unsigned nclients;
+	uint64_t tick_seq;		/* tick for which tick_blob was built */
+	struct ws_blob *tick_blob;	/* this tick's delta (NULL: nothing for this group) */
+	struct ws_group *next;
+};
+
+struct ws_client {
+	struct ws_hub *hub;
+	struct bufferevent *bev;
+	wslay_event_context_ptr ctx;
+	struct ws_client *prev, *next;
+	struct ws_group *group;
+	struct event *ping, *linger;
+	struct web_identity id;
+	char peer[64];
+	int64_t cursor;		/* last event id sent (or asked to resume after) */
+	bool replaying;		/* catching up from the journal before going live */
+	bool lagging;		/* deltas suspended until a fresh snapshot */
+	bool closing;		/* close queued: send nothing more */
+	bool dead;		/* freed at the next safe point */
+	unsigned unanswered_pings;
+};
+
+struct ws_hub {
+	struct web *w;
+	struct ws_client *clients;
+	struct ws_group *groups;
+	struct store_sub *sub;
+	struct journal_sub *jsub;
+	struct event *tick;
+	struct event *reaper;	/* frees dead clients outside of any iteration */
+	bool tick_pending;
+	uint64_t dict_gen;
+	uint64_t seq;		/* delta sequence number */
+	struct ws_stats st;
+	unsigned nclients;
+};
+
+/* ws.c */
+void ws_client_send_blob(struct ws_client *c, struct ws_blob *b);
+void ws_client_send_text(struct ws_client *c, const char *json, size_t len);
+/* Starts the close handshake with code and reason (reason: UTF-8, < 123 bytes). */
+void ws_client_close(struct ws_client *c, uint16_t code, const char *reason);
+size_t ws_client_queued(const struct ws_client *c);
+size_t ws_soft_bound(const struct ws_hub *h);
+size_t ws_hard_bound(const struct ws_hub *h);
+
+/* ws_feed.c */
+int ws_feed_start(struct ws_hub *h);
+void ws_feed_stop(struct ws_hub *h);
+/* A new client: hello, dict, snapshot of everything (group "all"). */
+void ws_feed_welcome(struct ws_client *c);
+/* A text message from the client (valid UTF-8, ≤ 64 KiB). */
+void ws_feed_message(struct ws_client *c, const uint8_t *msg, size_t len);
+/* The client's output drained below the low watermark: resume replay or resnapshot. */
+void ws_feed_drained(struct ws_client *c);
+/* The client is going away: leave its group. */
+void ws_feed_leave(struct ws_client *c);
+
+#endif
