@@ -7,11 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define TICKS		128	/* per second: the 1/128 s timestamp resolution */
 #define ENERGY_INTERVAL	900	/* seconds: 15-minute records */
 #define SECS_PER_DAY	86400
 /* Beyond this the model jumps instead of replaying every second (host suspend). */
 #define MAX_CATCHUP	(7 * SECS_PER_DAY)
-/* Events of one kind in one simulated second, a bound on runaway rates. */
+/* Events of one kind in one model step, a bound on runaway rates. */
 #define MAX_PER_STEP	256
 
 /* Meter flag byte (§5.3): bit 2 = no watchdog reset; bit 3 = started, no PEH yet. */
@@ -29,6 +30,14 @@ static int64_t floor_div(int64_t a, int64_t b)
 
 	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
+
+static int64_t tick_ns(int64_t tick)
+{
+	return tick * (NSEC_PER_SEC / TICKS);
+}
+
+static int64_t now_tick(const struct gen *g);
+static int64_t burst_period(const struct gen *g);
 
 static void put_time(uint8_t *raw, int64_t sim_ns, bool seconds)
 {
@@ -137,8 +146,9 @@ void gen_init(struct gen *g, const struct mara_layout *l, uint8_t own_addr,
 		init_ied(g, d, meters_synced && !d->comaster);
 		gen_refresh_sv(g, i);
 	}
-	g->t_sec = floor_div(simclock_now(clock), NSEC_PER_SEC);
-	g->next_burst = g->t_sec + (int64_t)ceil(p->burst_every * clock->scale);
+	g->step = clock->scale <= 16 ? TICKS / 8 : TICKS;
+	g->tick = now_tick(g);
+	g->next_burst = g->tick + burst_period(g);
 }
 
 void gen_free(struct gen *g)
@@ -178,7 +188,7 @@ void gen_refresh_sv(struct gen *g, unsigned int index)
 	d->sv[0] = f;
 }
 
-static void step_ai(struct gen *g, struct gen_ied *d, int64_t t)
+static void step_ai(struct gen *g, struct gen_ied *d, int64_t t, double dt)
 {
 	unsigned int w;
 
@@ -190,19 +200,20 @@ static void step_ai(struct gen *g, struct gen_ied *d, int64_t t)
 			hi = 3500;
 			sd = 2;
 		}
-		v += sd * rng_normal(&g->rng);
+		v += sd * sqrt(dt) * rng_normal(&g->rng);
 		v = v < lo ? lo + (lo - v) : v > hi ? hi - (v - hi) : v;
 		d->walk[w] = v;
 		/* Meters: now and then no pulses arrive, value forced to 0 with q 1. */
 		if (!d->comaster && w < 2 && t >= d->zero_until[w] &&
-		    rng_chance(&g->rng, 1.0 / 7200))
-			d->zero_until[w] = t + 60 + rng_below(&g->rng, 840);
+		    rng_chance(&g->rng, dt / 7200))
+			d->zero_until[w] = t + (60 + rng_below(&g->rng, 840)) *
+						       (int64_t)TICKS;
 		if (!d->comaster && t < d->zero_until[w])
 			d->ai[w] = 0x4000;
 		else
 			d->ai[w] = (uint16_t)lround(v) & 0x0FFF;
 	}
-	if (d->nsv >= 4 && rng_chance(&g->rng, 1.0 / 600)) {
+	if (d->nsv >= 4 && rng_chance(&g->rng, dt / 600)) {
 		/* Skew drifts a little between PEHs. */
 		int16_t skew = (int16_t)(d->sv[2] | d->sv[3] << 8);
 
@@ -212,7 +223,7 @@ static void step_ai(struct gen *g, struct gen_ied *d, int64_t t)
 	}
 }
 
-static void accumulate_energy(struct gen_ied *d, int64_t t)
+static void accumulate_energy(struct gen_ied *d, int64_t t, double dt)
 {
 	unsigned int ch;
 
@@ -226,7 +237,7 @@ static void accumulate_energy(struct gen_ied *d, int64_t t)
 		else
 			p = d->nai ? d->walk[0] * 0.3 : 0;
 		/* One interval's record is about the mean raw power, as captured. */
-		d->energy[ch] += p / ENERGY_INTERVAL;
+		d->energy[ch] += p * dt / ENERGY_INTERVAL;
 	}
 }
 
@@ -267,18 +278,6 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* @n sorted sub-second offsets in ns, multiples of 1/128 s. */
-static void fractions(struct gen *g, uint32_t *ns, unsigned int n)
-{
-	unsigned int k;
-
-	for (k = 0; k < n; k++)
-		ns[k] = rng_below(&g->rng, 128);
-	qsort(ns, n, sizeof(*ns), cmp_u32);
-	for (k = 0; k < n; k++)
-		ns[k] = (uint32_t)(ns[k] * (NSEC_PER_SEC / 128));
-}
-
 /* Flip one random DI bit of IED @i (not an output's); false if none can flip. */
 static bool flip_random(struct gen *g, unsigned int i, int64_t sim_ns)
 {
@@ -301,26 +300,29 @@ static bool flip_random(struct gen *g, unsigned int i, int64_t sim_ns)
 	return false;
 }
 
-static void digital_events(struct gen *g, int64_t t, unsigned int n,
-			   int only)
+/* @n DI changes at random ticks of [t, t + span), in time order. */
+static void digital_events(struct gen *g, int64_t t, unsigned int span,
+			   unsigned int n, int only)
 {
-	uint32_t ns[MAX_PER_STEP];
+	uint32_t off[MAX_PER_STEP];
 	unsigned int k;
 
 	if (!g->count)
 		return;
 	if (n > MAX_PER_STEP)
 		n = MAX_PER_STEP;
-	fractions(g, ns, n);
+	for (k = 0; k < n; k++)
+		off[k] = rng_below(&g->rng, span);
+	qsort(off, n, sizeof(*off), cmp_u32);
 	for (k = 0; k < n; k++) {
 		unsigned int i = only >= 0 ? (unsigned int)only :
 					     rng_below(&g->rng, g->count);
 
-		flip_random(g, i, t * NSEC_PER_SEC + ns[k]);
+		flip_random(g, i, tick_ns(t + off[k]));
 	}
 }
 
-static void comsys_step(struct gen *g, int64_t t)
+static void comsys_step(struct gen *g, int64_t t, double dt)
 {
 	double lambda;
 	unsigned int i;
@@ -330,38 +332,48 @@ static void comsys_step(struct gen *g, int64_t t)
 
 		if (d->lost && t >= d->lost_until) {
 			d->lost = false;
-			emit_comsys(g, i, 2, 1, t * NSEC_PER_SEC);
+			emit_comsys(g, i, 2, 1, tick_ns(t));
 			gen_refresh_sv(g, i);
 		}
 	}
 	if (g->p.comsys_every <= 0)
 		return;
-	lambda = 1.0 / (g->p.comsys_every * g->clock->scale);
+	lambda = dt / (g->p.comsys_every * g->clock->scale);
 	if (!rng_chance(&g->rng, lambda))
 		return;
 	i = rng_below(&g->rng, g->count);
 	if (g->ied[i].comaster || g->ied[i].lost)
 		return;
 	g->ied[i].lost = true;
-	g->ied[i].lost_until = t + 30 + rng_below(&g->rng, 270);
-	emit_comsys(g, i, 2, 0, t * NSEC_PER_SEC);
+	g->ied[i].lost_until = t + (30 + rng_below(&g->rng, 270)) *
+					   (int64_t)TICKS;
+	emit_comsys(g, i, 2, 0, tick_ns(t));
 	gen_refresh_sv(g, i);
 }
 
-/* One simulated second, [t, t + 1). */
+/* Ticks between trips, at least one step. */
+static int64_t burst_period(const struct gen *g)
+{
+	int64_t p = (int64_t)ceil(g->p.burst_every * g->clock->scale * TICKS);
+
+	return p < g->step ? g->step : p;
+}
+
+/* One model step, ticks [t, t + g->step). */
 static void step(struct gen *g, int64_t t)
 {
+	double dt = (double)g->step / TICKS;
 	unsigned int i, n;
 	int trip = -1;
 
 	for (i = 0; i < g->count; i++) {
-		step_ai(g, &g->ied[i], t);
-		accumulate_energy(&g->ied[i], t);
+		step_ai(g, &g->ied[i], t, dt);
+		accumulate_energy(&g->ied[i], t, dt);
 	}
-	comsys_step(g, t);
-	n = rng_poisson(&g->rng, g->p.event_rate / g->clock->scale,
+	comsys_step(g, t, dt);
+	n = rng_poisson(&g->rng, g->p.event_rate * dt / g->clock->scale,
 			MAX_PER_STEP);
-	digital_events(g, t, n, -1);
+	digital_events(g, t, g->step, n, -1);
 	if (g->p.burst_every > 0 && g->p.burst_size && t >= g->next_burst) {
 		/* A trip: dozens of contacts of one unit change within a second. */
 		for (i = 0; i < g->count; i++)
@@ -369,26 +381,35 @@ static void step(struct gen *g, int64_t t)
 				trip = (int)i;
 		if (trip < 0)
 			trip = (int)rng_below(&g->rng, g->count);
-		digital_events(g, t, g->p.burst_size, trip);
-		g->next_burst = t + (int64_t)ceil(g->p.burst_every *
-						   g->clock->scale);
+		digital_events(g, t, TICKS, g->p.burst_size, trip);
+		g->next_burst = t + burst_period(g);
 	}
-	if ((t + 1) % ENERGY_INTERVAL == 0)
-		energy_boundary(g, t + 1);
+	if ((t + g->step) % (ENERGY_INTERVAL * TICKS) == 0)
+		energy_boundary(g, (t + g->step) / TICKS);
+}
+
+/* The current simulated time in ticks, rounded down to a step. */
+static int64_t now_tick(const struct gen *g)
+{
+	int64_t t = floor_div(simclock_now(g->clock), NSEC_PER_SEC / TICKS);
+
+	return t - (t % g->step + g->step) % g->step;
 }
 
 void gen_advance(struct gen *g)
 {
-	int64_t now = floor_div(simclock_now(g->clock), NSEC_PER_SEC);
+	int64_t now = now_tick(g);
 
-	if (now - g->t_sec > MAX_CATCHUP) {
+	if (now - g->tick > MAX_CATCHUP * TICKS) {
 		sim_warn("simulated clock jumped %lld s ahead; not replaying it",
-			 (long long)(now - g->t_sec));
-		g->next_burst += now - g->t_sec;
-		g->t_sec = now;
+			 (long long)((now - g->tick) / TICKS));
+		g->next_burst += now - g->tick;
+		g->tick = now;
 	}
-	while (g->t_sec < now)
-		step(g, g->t_sec++);
+	while (g->tick < now) {
+		step(g, g->tick);
+		g->tick += g->step;
+	}
 }
 
 void gen_peh(struct gen *g, int64_t sim_ns)
@@ -397,23 +418,29 @@ void gen_peh(struct gen *g, int64_t sim_ns)
 	unsigned int i;
 
 	gen_advance(g);
-	old = g->t_sec;
+	old = g->tick;
 	simclock_set(g->clock, sim_ns);
-	now = floor_div(sim_ns, NSEC_PER_SEC);
+	now = now_tick(g);
 	for (i = 0; i < g->count; i++) {
 		struct gen_ied *d = &g->ied[i];
 
-		/* A correction of more than one interval restarts the integration. */
-		if (floor_div(now, ENERGY_INTERVAL) !=
-		    floor_div(old, ENERGY_INTERVAL))
+		/* A correction across a boundary restarts the integration. */
+		if (floor_div(now, ENERGY_INTERVAL * TICKS) !=
+		    floor_div(old, ENERGY_INTERVAL * TICKS))
 			d->energy[0] = d->energy[1] = 0;
-		if (floor_div(now, SECS_PER_DAY) != floor_div(old, SECS_PER_DAY))
+		if (floor_div(now, SECS_PER_DAY * TICKS) !=
+		    floor_div(old, SECS_PER_DAY * TICKS))
 			d->day_total[0] = d->day_total[1] = 0;
+		/* Pending timers keep their distance from "now". */
+		if (d->lost)
+			d->lost_until += now - old;
+		d->zero_until[0] += now - old;
+		d->zero_until[1] += now - old;
 		d->peh = true;
 		gen_refresh_sv(g, i);
 	}
 	g->next_burst += now - old;
-	g->t_sec = now;
+	g->tick = now;
 }
 
 int gen_control(struct gen *g, unsigned int index, uint8_t port, uint8_t bit,

@@ -4,8 +4,11 @@
  * mode.  Every simulated second it moves AI random walks, flips DI bits at
  * the configured rate (DIGITAL events), runs bursts, IED losses (COMSYS
  * code 2, SV bit 4) and, at every 15-minute boundary of the simulated
- * clock, emits each meter's ENERGY records (§5.8).  Deterministic for a
- * given seed and simulated-time history.
+ * clock, emits each meter's ENERGY records (§5.8).  Simulated time is
+ * counted in ticks of 1/128 s (the event timestamp resolution) and the
+ * model moves in steps of 1/8 s (1 s beyond --time-scale 16, to bound the
+ * work per real second).  Deterministic for a given seed and
+ * simulated-time history.
  */
 #ifndef SMVE_SIM_GEN_H
 #define SMVE_SIM_GEN_H
@@ -27,13 +30,13 @@ struct gen_ied {
 	bool peh;		/* has received a PEH (SV bit 6) */
 	bool overflow;		/* event stack overflow (SV bit 5), set by the bus */
 	bool lost;		/* simulated communication loss (SV bit 4) */
-	int64_t lost_until;	/* simulated second of the restore */
+	int64_t lost_until;	/* tick of the restore */
 	uint8_t sv[GEN_MAX_SV];
 	uint16_t di[GEN_MAX_WORDS];
 	uint16_t forced[GEN_MAX_WORDS];	/* DI bits driven by 0x13 outputs */
 	uint16_t ai[GEN_MAX_WORDS];
 	double walk[GEN_MAX_WORDS];
-	int64_t zero_until[GEN_MAX_WORDS];	/* q = 1 "no pulses" until */
+	int64_t zero_until[GEN_MAX_WORDS];	/* q = 1 "no pulses" until (tick) */
 	double energy[2];	/* current 15-minute interval, per channel */
 	double day_total[2];
 };
@@ -55,8 +58,9 @@ struct gen {
 	struct gen_params p;
 	unsigned int count;
 	struct gen_ied *ied;	/* owned, count entries in frame order */
-	int64_t t_sec;		/* the model has run up to this simulated second */
-	int64_t next_burst;	/* simulated second of the next trip */
+	int64_t tick;		/* the model has run up to this tick (1/128 s) */
+	int64_t next_burst;	/* tick of the next trip */
+	unsigned int step;	/* ticks per model step: 1/8 s, or 1 s when fast */
 	gen_sink sink;
 	void *ctx;
 };
