@@ -18,16 +18,24 @@
 #include "sheets.h"
 #include "smved.h"
 
+struct diag_msg {
+	unsigned line;
+	char *text;
+};
+
 struct parse {
 	struct smved_config *c;
+	struct diag_msg *msgs;		/* sorted by line before they are reported */
+	size_t nmsgs, capmsgs;
 	FILE *f;
 	unsigned line;
 	bool long_line;
 	int errors;
 	config_diag_fn diag;
 	void *ctx;
-	char cur_section[128];		/* to notice a new section */
+	char cur_section[128];
 	unsigned section_line;
+	bool skip_section;		/* its header was rejected: its keys are not checked */
 	struct conc_config *conc;	/* current [concentrator] */
 	struct bus_config *bus;		/* current [bus] */
 	char **seen;			/* "section\nkey" already given */
@@ -48,8 +56,50 @@ perr(struct parse *p, unsigned line, const char *fmt, ...)
 	else
 		snprintf(full, sizeof(full), "%s: %s", p->c->path, msg);
 	p->errors++;
-	p->diag(p->ctx, full);
+	if (p->nmsgs == p->capmsgs) {
+		size_t nc = p->capmsgs ? p->capmsgs * 2 : 16;
+		struct diag_msg *nm = realloc(p->msgs, nc * sizeof(*nm));
+
+		if (!nm) {
+			p->diag(p->ctx, full);
+			return;
+		}
+		p->msgs = nm;
+		p->capmsgs = nc;
+	}
+	p->msgs[p->nmsgs].line = line;
+	p->msgs[p->nmsgs].text = strdup(full);
+	if (!p->msgs[p->nmsgs].text)
+		p->diag(p->ctx, full);
+	else
+		p->nmsgs++;
 }
+
+static void flush_msgs(struct parse *p)
+{
+	struct diag_msg *m = p->msgs;
+
+	for (size_t i = 1; i < p->nmsgs; i++) {
+		struct diag_msg t = m[i];
+		size_t k = i;
+
+		/* Insertion sort: messages are few, and it keeps one line's in order. */
+		while (k > 0 && m[k - 1].line > t.line) {
+			m[k] = m[k - 1];
+			k--;
+		}
+		m[k] = t;
+	}
+	for (size_t i = 0; i < p->nmsgs; i++) {
+		p->diag(p->ctx, m[i].text);
+		free(m[i].text);
+	}
+	free(p->msgs);
+	p->msgs = NULL;
+	p->nmsgs = p->capmsgs = 0;
+}
+
+static void new_section(struct parse *p, const char *section);
 
 /* fgets-alike for ini_parse_stream that counts lines and spots overlong ones. */
 static char *reader(char *buf, int size, void *stream)
@@ -74,8 +124,31 @@ static char *reader(char *buf, int size, void *stream)
 	} else {
 		p->line++;
 	}
-	if (p->long_line)
+	if (p->long_line) {
 		buf[0] = '\0';
+		return r;
+	}
+	/*
+	 * inih calls the handler only for keys, so a section header is seen
+	 * here, with its own line: a repeated or empty section is still noticed.
+	 */
+	{
+		const char *q = buf;
+		const char *end;
+
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (*q == '[' && (end = strchr(q, ']')) != NULL) {
+			char name[128];
+			size_t len = (size_t)(end - q - 1);
+
+			if (len < sizeof(name)) {
+				memcpy(name, q + 1, len);
+				name[len] = '\0';
+				new_section(p, name);
+			}
+		}
+	}
 	return r;
 }
 
@@ -231,24 +304,28 @@ static void new_section(struct parse *p, const char *section)
 	p->section_line = p->line;
 	p->conc = NULL;
 	p->bus = NULL;
+	p->skip_section = false;
 	if (kw == 12 && !strncmp(section, "concentrator", kw)) {
 		struct conc_config *cc, **pp;
 
 		if (!valid_name(name)) {
 			perr(p, p->line, "[concentrator NAME]: the name must be 1-%d"
 			     " letters, digits, '_', '-' or '.'", CONFIG_NAME_MAX - 1);
+			p->skip_section = true;
 			return;
 		}
 		for (pp = &p->c->concs; *pp; pp = &(*pp)->next) {
 			if (!strcmp((*pp)->name, name)) {
 				perr(p, p->line, "concentrator \"%s\" already defined at line %u",
 				     name, (*pp)->line);
-				return;
+				p->skip_section = true;
+			return;
 			}
 		}
 		cc = calloc(1, sizeof(*cc));
 		if (!cc) {
 			perr(p, p->line, "out of memory");
+			p->skip_section = true;
 			return;
 		}
 		snprintf(cc->name, sizeof(cc->name), "%s", name);
@@ -271,18 +348,21 @@ static void new_section(struct parse *p, const char *section)
 
 		if (!valid_name(name)) {
 			perr(p, p->line, "[bus TTY]: the tty must be a name such as ttyS1");
+			p->skip_section = true;
 			return;
 		}
 		for (pp = &p->c->buses; *pp; pp = &(*pp)->next) {
 			if (!strcmp((*pp)->tty, name)) {
 				perr(p, p->line, "bus \"%s\" already defined at line %u",
 				     name, (*pp)->line);
-				return;
+				p->skip_section = true;
+			return;
 			}
 		}
 		b = calloc(1, sizeof(*b));
 		if (!b) {
 			perr(p, p->line, "out of memory");
+			p->skip_section = true;
 			return;
 		}
 		snprintf(b->tty, sizeof(b->tty), "%s", name);
@@ -380,9 +460,8 @@ static int key_conc(struct parse *p, struct conc_config *cc, const char *k,
 			BAD("comaster_id must be the concentrator's id in the sheets");
 		cc->comaster_id = (int)u;
 	} else if (!strcmp(k, "layout")) {
-		if (parse_layout(p, v, &cc->layout) < 0)
-			return 1;
-		cc->has_layout = true;
+		cc->has_layout = true;	/* given: a bad one is reported once, here */
+		parse_layout(p, v, &cc->layout);
 	} else if (!strcmp(k, "dialect")) {
 		if (parse_dialect(v, &cc->dialect) < 0)
 			BAD("dialect must be firmware, nguru, or firmware with tcd_nguru,"
@@ -433,9 +512,8 @@ static int key_bus(struct parse *p, struct bus_config *b, const char *k,
 			BAD("timezone \"%s\" is not in the TZ database", v);
 		snprintf(b->timezone, sizeof(b->timezone), "%s", v);
 	} else if (!strcmp(k, "layout") || !strcmp(k, "ieds")) {
-		if (parse_layout(p, v, &b->layout) < 0)
-			return 1;
 		b->has_layout = true;
+		parse_layout(p, v, &b->layout);
 	} else if (!strcmp(k, "peh_interval_s")) {
 		if (parse_u64(v, 1, 255, &u) < 0)
 			BAD("peh_interval_s must be 1 .. 255 (the bus master's range)");
@@ -457,8 +535,8 @@ static int handler(void *user, const char *section, const char *key,
 	char err[256] = "";
 	int r;
 
-	if (strcmp(section, p->cur_section) || !p->section_line)
-		new_section(p, section);
+	if (p->skip_section)
+		return 1;
 	if (already(p, section, key)) {
 		perr(p, p->line, "[%s] %s given twice", section, key);
 		return 1;
@@ -562,6 +640,7 @@ struct smved_config *config_load(const char *path, config_diag_fn diag,
 		p.errors += sheets_check_layouts(c, diag, ctx);
 	}
 	seen_free(&p);
+	flush_msgs(&p);
 	if (p.errors) {
 		config_free(c);
 		return NULL;
