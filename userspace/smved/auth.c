@@ -400,7 +400,7 @@ static bool limited(struct auth *a, const char *kind, const char *id, unsigned m
 		return false;
 	int64_t left = l->window_start_us + (int64_t)a->o.fail_window_s * 1000000 - now;
 
-	*retry_s = (unsigned)(left / 1000000 + 1);
+	*retry_s = (unsigned)((left + 999999) / 1000000);
 	return true;
 }
 
@@ -439,9 +439,13 @@ enum auth_result auth_login(struct auth *a, const char *user, const char *pw, co
 			    int64_t now_us, const struct auth_session **out, unsigned *retry_s)
 {
 	/* Checked before hashing so that a flood of guesses costs us nothing. */
-	if (limited(a, "a", addr, a->o.fail_per_addr, now_us, retry_s) ||
-	    (auth_valid_name(user) && limited(a, "u", user, a->o.fail_per_user, now_us, retry_s)))
+	if (limited(a, "a", addr, a->o.fail_per_addr, now_us, retry_s))
 		return AUTH_LIMITED;
+	if (auth_valid_name(user) && limited(a, "u", user, a->o.fail_per_user, now_us, retry_s)) {
+		/* Guessing at a locked account still counts against the guessing address. */
+		limiter(a, "a", addr, now_us, true)->fails++;
+		return AUTH_LIMITED;
+	}
 	struct user *u = auth_valid_name(user) ? find_user(a, user) : NULL;
 	/* Unknown users cost one PBKDF2 too, so timing does not reveal which names exist. */
 	static char dummy[200];

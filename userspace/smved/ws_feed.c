@@ -514,6 +514,12 @@ static void schedule_tick(struct ws_hub *h)
 	}
 }
 
+static void discard(const struct point *p, void *arg)
+{
+	(void)p;
+	(void)arg;
+}
+
 static void on_store(struct store_sub *sub, void *arg)
 {
 	(void)sub;
@@ -522,7 +528,7 @@ static void on_store(struct store_sub *sub, void *arg)
 	if (h->nclients)
 		schedule_tick(h);
 	else
-		store_sub_drain(h->sub, NULL, NULL);
+		store_sub_drain(h->sub, discard, NULL);	/* nobody to tell */
 }
 
 int ws_feed_start(struct ws_hub *h)
