@@ -21,6 +21,7 @@ export class Feed {
 		this.ws = null;
 		this.attempt = 0;
 		this.lastEventId = 0;
+		this.resumable = false;   // after the first hello, every reconnection resumes
 		this.state = 'connecting';
 		this.lostSince = Date.now();   // no data yet counts as "not live"
 		this.timer = null;
@@ -136,10 +137,11 @@ export class Feed {
 			// First connection: the server starts at its newest event and the page loads what it
 			// needs over REST.  A reconnection asks for everything after the last event seen, so
 			// the gap is replayed in order.
-			if (this.lastEventId > 0)
+			if (this.resumable)
 				this.send({ type: 'resume', after: this.lastEventId });
 			else
-				this.lastEventId = Math.max(0, num(msg.last_event_id, 0));
+				this.lastEventId = Math.max(this.lastEventId, num(msg.last_event_id, 0));
+			this.resumable = true;
 			break;
 		case 'dict':
 		case 'dictionary':

@@ -105,13 +105,17 @@ export function buildMenu(select, tree) {
 
 // Element records (tag, description, text, on_click_jump, on_click_text_toggle,
 // linked_text_change) of one screen: GET /api/v1/elements?screen= (proposed), else eg.csv.
+let elementsApi = true;   // false once the server said it has no such endpoint
 export async function loadElements(screen) {
-	try {
-		const res = await api.get(`/api/v1/elements?screen=${encodeURIComponent(screen)}`);
-		return Array.isArray(res) ? res : res?.elements || [];
-	} catch (e) {
-		if (e.status !== 404)
-			throw e;
+	if (elementsApi) {
+		try {
+			const res = await api.get(`/api/v1/elements?screen=${encodeURIComponent(screen)}`);
+			return Array.isArray(res) ? res : res?.elements || [];
+		} catch (e) {
+			if (e.status !== 404)
+				throw e;
+			elementsApi = false;
+		}
 	}
 	const rows = parseCsv(await api.text('/screens/eg.csv'));
 	// Every row, not only this screen's: a diagram may show elements another screen owns.
