@@ -123,7 +123,11 @@ class Tap:
         sys.stdout.flush()
 
     def run(self, fn):
-        """Run one test group; an exception is a failure, never a crash."""
+        """Run one test group (all, or those named in $SIM_TESTS); an
+        exception is a failure, never a crash."""
+        only = os.environ.get("SIM_TESTS")
+        if only and fn.__name__ not in only.split(","):
+            return
         try:
             fn(self)
         except Exception:
@@ -138,7 +142,7 @@ class Tap:
 
 TOP = os.environ.get("SMVE_TOP", os.path.abspath(os.path.join(os.path.dirname(__file__), "../../..")))
 BUILD = os.environ.get("SMVE_BUILD", os.path.join(TOP, "build"))
-SIM = os.path.join(BUILD, "bin", "smve-sim")
+SIM = os.environ.get("SMVE_SIM", os.path.join(BUILD, "bin", "smve-sim"))
 TMP = os.environ.get("SIM_TMP", "/tmp")
 
 
@@ -155,7 +159,7 @@ class Sim:
 
     def __init__(self, args):
         Sim.count += 1
-        self.stderr_path = os.path.join(TMP, "sim-%d.stderr" % Sim.count)
+        self.stderr_path = os.path.join(TMP, "sim-%d-%d.stderr" % (os.getpid(), Sim.count))
         self.stderr = open(self.stderr_path, "w")
         self.p = subprocess.Popen([SIM] + args, stdout=subprocess.PIPE,
                                   stderr=self.stderr, stdin=subprocess.DEVNULL)

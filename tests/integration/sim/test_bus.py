@@ -177,6 +177,23 @@ def t_bus_faults(tap):
     sim.stop()
 
 
+def t_bus_garbage(tap):
+    sim, c = start(["--pty", "--ied", "5", "--baud", "115200"] + QUIET)
+    rnd = __import__("random").Random(4)
+    for _ in range(20):
+        c.send(bytes(rnd.randrange(256) for _ in range(500)))
+        time.sleep(0.002)
+    c.send(b"\xfe\xfd" + b"\x01" * 50)
+    time.sleep(0.05)
+    c.drain(0.2)
+    f = c.ask(bpoll(5, 0x80), 1)
+    while f is not None and f[3] != 5:
+        f = c.frame(0.5)
+    tap.ok(f is not None and verify(f) and sim.alive(), "10 KB of garbage and a stalled frame on the line: still answering")
+    c.close()
+    tap.ok(sim.stop() == 0, "garbage: clean exit")
+
+
 def t_socket(tap):
     path = free_tmp("bus.sock")
     sim = Sim(["bus", "--socket", path, "--ied", "5"] + QUIET)
@@ -194,7 +211,7 @@ def t_socket(tap):
 
 def main():
     tap = Tap()
-    for t in (t_basic, t_seq_byte, t_pacing, t_bus_faults, t_socket):
+    for t in (t_basic, t_seq_byte, t_pacing, t_bus_faults, t_bus_garbage, t_socket):
         tap.run(t)
     return tap.done()
 

@@ -257,9 +257,48 @@ def t_comsys(tap):
     stop(tap, sim, "comsys")
 
 
+def t_burst(tap):
+    sim = start(QUIET + ["--burst-every", "0.5", "--burst-size", "30", "--start", "2014-01-13T10:00:00"])
+    c = Link.tcp(sim.addr())
+    time.sleep(0.9)
+    evs, seq = [], 0x20
+    for _ in range(4):
+        evs += [event_fields(e) for e in Reply(c.ask(poll(seq))).events]
+        seq += 1
+    trip = [e for e in evs if e["type"] == 0 and e["addr"] == 1]
+    secs = {e["date"] + (e["second"],) for e in trip[:30]}
+    stamps = [e["date"] + (e["second"], e["frac"]) for e in trip[:30]]
+    tap.ok(len(trip) >= 30 and len(secs) <= 2 and stamps == sorted(stamps),
+           "--burst-every/--burst-size: a trip of 30 COMaster contacts within one second, in time order",
+           (len(trip), secs))
+    c.close()
+    sim.stop()
+
+
+def first_events(seed, n=40):
+    sim = start(["--event-rate", "80", "--comsys-every", "0", "--seed", str(seed),
+                 "--start", "2014-01-13T10:00:00", "--time-scale", "4"])
+    c = Link.tcp(sim.addr())
+    evs, seq, end = [], 0x20, time.monotonic() + 5
+    while len(evs) < n and time.monotonic() < end:
+        evs += Reply(c.ask(poll(seq))).events
+        seq += 1
+        time.sleep(0.05)
+    c.close()
+    sim.stop()
+    return evs[:n]
+
+
+def t_seed(tap):
+    a, b, other = first_events(9), first_events(9), first_events(10)
+    tap.ok(len(a) == 40 and a == b, "--seed: the same seed gives the same events (timestamps included)")
+    tap.ok(a != other, "--seed: another seed gives other events")
+
+
 def main():
     tap = Tap()
-    for t in (t_usage, t_poll, t_retry_ack, t_bugpeh, t_peh_clock, t_control, t_energy, t_comsys):
+    for t in (t_usage, t_poll, t_retry_ack, t_bugpeh, t_peh_clock, t_control, t_energy, t_comsys,
+              t_burst, t_seed):
         tap.run(t)
     return tap.done()
 

@@ -198,9 +198,29 @@ def t_hostile(tap):
     tap.ok(sim.stop() == 0, "hostile: clean exit")
 
 
+def t_seeded_faults(tap):
+    answered = []
+    for _ in range(2):
+        sim = start(["--event-rate", "0", "--drop", "0.5", "--seed", "21"])
+        c = Link.tcp(sim.addr())
+        c.send(b"".join(poll(s) for s in seqs(60)))
+        got = set()
+        while True:
+            f = c.frame(0.4)
+            if f is None:
+                break
+            got.add(Reply(f).seq)
+        answered.append(got)
+        c.close()
+        sim.stop()
+    tap.ok(answered[0] == answered[1] and 0 < len(answered[0]) < 60,
+           "faults are deterministic for a given --seed (same requests dropped)")
+
+
 def main():
     tap = Tap()
-    for t in (t_drop, t_corrupt, t_split_delay, t_disconnect, t_reset_on_connect, t_clients, t_hostile):
+    for t in (t_drop, t_corrupt, t_split_delay, t_disconnect, t_reset_on_connect, t_clients, t_hostile,
+              t_seeded_faults):
         tap.run(t)
     return tap.done()
 

@@ -51,6 +51,9 @@ static const char usage_text[] =
 "                         connection (default: they survive reconnects)\n"
 "  --max-clients N        concurrent connections (default 8; more are refused)\n"
 "  --queue N              events held before new ones are refused (default 4096)\n"
+"  --comsys-every S       mean real seconds between IED losses: COMSYS code 2\n"
+"                         motive 0, SV bit 4 while lost, motive 1 on restore\n"
+"                         (default 1800, 0 = never)\n"
 "  replies carry as many events as fit in 253 bytes (spec 5.2)\n"
 "\n"
 "bus mode:\n"
@@ -86,9 +89,6 @@ static const char usage_text[] =
 "  --event-rate N         DIGITAL events per real second, all IEDs (default 0.2)\n"
 "  --burst-every S        a trip every S real seconds (default 0 = never)...\n"
 "  --burst-size N         ...changing N contacts within one second (default 30)\n"
-"  --comsys-every S       mean real seconds between IED losses (COMSYS code 2,\n"
-"                         SV bit 4 while lost; concentrator only; default 1800,\n"
-"                         0 = never)\n"
 "  --broadcast-seq store|aa|none  what a broadcast does to the stored SEQ\n"
 "                         (default store, as observed on production COMasters)\n"
 "  -v, --verbose          log what happens on stderr (twice: more)\n"
@@ -126,7 +126,6 @@ enum { OPT_COMMON = 1000 };
 	{ "event-rate", required_argument, NULL, OPT_COMMON },       \
 	{ "burst-every", required_argument, NULL, OPT_COMMON },      \
 	{ "burst-size", required_argument, NULL, OPT_COMMON },       \
-	{ "comsys-every", required_argument, NULL, OPT_COMMON },     \
 	{ "broadcast-seq", required_argument, NULL, OPT_COMMON },    \
 	{ "drop", required_argument, NULL, OPT_COMMON },             \
 	{ "corrupt", required_argument, NULL, OPT_COMMON },          \
@@ -146,6 +145,7 @@ static const struct option co_opts[] = {
 	{ "queue", required_argument, NULL, OPT_COMMON },
 	{ "split", no_argument, NULL, OPT_COMMON },
 	{ "disconnect", required_argument, NULL, OPT_COMMON },
+	{ "comsys-every", required_argument, NULL, OPT_COMMON },
 	{ NULL, 0, NULL, 0 }
 };
 
