@@ -13,6 +13,7 @@ import tempfile
 import time
 
 TOP = os.environ.get("SMVE_TOP", os.path.abspath(os.path.join(os.path.dirname(__file__), "../../..")))
+LEFTOVER = {}   # bytes received after the last response, per socket fd
 BUILD = os.environ.get("SMVE_BUILD", os.path.join(TOP, "build"))
 
 
@@ -134,10 +135,8 @@ class Smved:
 def connect(port, timeout=5):
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    LEFTOVER.pop(s.fileno(), None)   # descriptor numbers are reused
     return s
-
-
-LEFTOVER = {}   # bytes received after the last response, per socket fd
 
 
 def read_response(s, head_only=False):
