@@ -72,6 +72,7 @@ TEST_F_TIMEOUT(events, reach_the_nodes_and_survive_the_detach, 120)
 	int64_t end;
 
 	ASSERT_EQ(0, smvet_attach(&b, SMVET_TTY, 115200));
+	ASSERT_EQ(0, smvet_relax(&b, 30));
 	ASSERT_EQ(0, smvet_bus_set(&b, "layout", "2:6,1,2 3:4,2,4 4:2,1,1"));
 	ASSERT_EQ(0, smvet_bus_set(&b, "ieds", "2 3 4"));
 	for (size_t i = 0; i < NIEDS; i++) {

@@ -76,7 +76,7 @@ TEST_F(poll, values_reach_the_nodes_shaped_by_the_layout)
 		struct timespec now;
 		int fd;
 
-		ASSERT_EQ(0, smvet_wait_ied(&self->b, ieds[i].addr, "online", 1, 10000, NULL));
+		ASSERT_EQ(0, smvet_wait_ied(&self->b, ieds[i].addr, "online", 1, 20000, NULL));
 		fd = smvet_node_open(&self->b, ieds[i].addr, O_RDONLY | O_NONBLOCK);
 		ASSERT_LE(0, fd);
 		ASSERT_EQ(0, read_state(fd, &r, &st, 5000));
@@ -104,7 +104,7 @@ TEST_F(poll, seq_alternates_between_00_and_80)
 {
 	int seen00 = 0, seen80 = 0;
 
-	ASSERT_EQ(0, smvet_wait_ied(&self->b, 2, "online", 1, 10000, NULL));
+	ASSERT_EQ(0, smvet_wait_ied(&self->b, 2, "online", 1, 20000, NULL));
 	for (int i = 0; i < 200 && !(seen00 && seen80); i++) {
 		uint64_t seq;
 
@@ -191,7 +191,7 @@ TEST_F(poll, control_round_trip_changes_the_di_word)
 	uint16_t di;
 	int fd, rd;
 
-	ASSERT_EQ(0, smvet_wait_ied(&self->b, 2, "online", 1, 10000, NULL));
+	ASSERT_EQ(0, smvet_wait_ied(&self->b, 2, "online", 1, 20000, NULL));
 	fd = smvet_node_open(&self->b, 2, O_RDWR);
 	rd = smvet_node_open(&self->b, 2, O_RDONLY | O_NONBLOCK);
 	ASSERT_LE(0, fd);

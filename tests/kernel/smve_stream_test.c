@@ -33,9 +33,12 @@ FIXTURE_SETUP(stream)
 	ASSERT_EQ(0, smvet_attach(&self->b, SMVET_TTY, 115200));
 	/* No resends: each command to the silent IED costs one response timeout only. */
 	ASSERT_EQ(0, smvet_bus_set(&self->b, "retries", "0"));
+	ASSERT_EQ(0, smvet_relax(&self->b, 30));
 	ASSERT_EQ(0, smvet_bus_set(&self->b, "ieds", "2 9"));
 	self->ctl = smvet_node_open(&self->b, ABSENT, O_RDWR);
 	ASSERT_LE(0, self->ctl);
+	/* The silent IED's OFFLINE status record is out of the way before a test counts records. */
+	ASSERT_EQ(0, smvet_wait_ied_ge(&self->b, ABSENT, "statistics/offline_count", 1, 20000, NULL));
 }
 
 FIXTURE_TEARDOWN(stream)
@@ -99,7 +102,7 @@ TEST_F(stream, open_starts_with_a_coalesced_state_record)
 	int fd = smvet_node_open(&self->b, SERVED, O_RDONLY | O_NONBLOCK);
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, smvet_wait_ied(&self->b, SERVED, "online", 1, 10000, NULL));
+	ASSERT_EQ(0, smvet_wait_ied(&self->b, SERVED, "online", 1, 20000, NULL));
 	ASSERT_EQ(0, ioctl(fd, SMVE_IOC_INFO, &info));
 	ASSERT_LT(0, smvet_read_one(fd, &r));
 	EXPECT_EQ(SMVE_REC_STATE, r.hdr.type);
@@ -165,7 +168,7 @@ TEST_F(stream, lseek_set_end_and_cur)
 	ASSERT_EQ((off_t)info.next_seq - 1, lseek(fd, (off_t)info.next_seq - 1, SEEK_SET));
 	ASSERT_LT(0, smvet_read_one(fd, &r));
 	EXPECT_EQ(SMVE_REC_STATE, r.hdr.type);
-	EXPECT_EQ(info.next_seq, r.hdr.seq + 1) TH_LOG("state seq is the next ring seq at the cursor");
+	EXPECT_LE(info.next_seq, r.hdr.seq) TH_LOG("state seq is the seq the next ring record will take");
 
 	/* SEEK_END skips to new records. */
 	EXPECT_EQ((off_t)info.next_seq, lseek(fd, 0, SEEK_END));
@@ -306,7 +309,7 @@ static void *blocked_read(void *arg)
 
 	do {
 		br->len = smvet_read_one(br->fd, &br->r);
-	} while (br->len > 0 && (br->r.hdr.flags & SMVE_RECF_COALESCED));
+	} while (br->len > 0 && br->r.hdr.type != SMVE_REC_COMMAND);
 	return NULL;
 }
 
@@ -384,12 +387,16 @@ TEST_F(stream, control_path_refuses_poll_peh_and_bad_lengths)
 	tr.cmd = 0x13;
 	tr.req_len = 249;	/* more than a frame can carry */
 	EXPECT_EQ(-1, ioctl(self->ctl, SMVE_IOC_TRANSACT, &tr));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_TRUE(errno == EINVAL || errno == EMSGSIZE) TH_LOG("errno %d", errno);
 	memset(w, 0, sizeof(w));
 	w[0] = 0x13;
 	EXPECT_EQ(-1, write(self->ctl, w, sizeof(w)));
-	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(0, write(self->ctl, w, 0)) TH_LOG("a zero-length write queues nothing");
+	EXPECT_TRUE(errno == EINVAL || errno == EMSGSIZE) TH_LOG("errno %d", errno);
+	/* A zero-length write queues nothing: 0, or EINVAL for "no CMD byte". */
+	errno = 0;
+	ssize_t zero = write(self->ctl, w, 0);
+
+	EXPECT_TRUE(zero == 0 || (zero == -1 && errno == EINVAL)) TH_LOG("%zd errno %d", zero, errno);
 	w[0] = 0x10;
 	EXPECT_EQ(-1, write(self->ctl, w, 1));
 	EXPECT_EQ(EINVAL, errno);

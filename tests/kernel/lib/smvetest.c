@@ -63,6 +63,16 @@ static int set_termios(int fd, unsigned int baud)
 	return 0;
 }
 
+int smvet_relax(struct smvet_bus *b, unsigned int ms)
+{
+	char val[32];
+	int rc;
+
+	snprintf(val, sizeof(val), "%u", ms * 1000);
+	rc = smvet_bus_set(b, "response_timeout_us", val);
+	return rc ? rc : smvet_bus_set(b, "interchar_timeout_us", val);
+}
+
 int smvet_bus_of_tty(const char *name)
 {
 	DIR *d = opendir(SMVET_CLASS);

@@ -45,6 +45,12 @@ int smvet_attach(struct smvet_bus *b, const char *tty, unsigned int baud);
 void smvet_detach(struct smvet_bus *b);
 /* Change the line speed of an attached bus with tcsetattr(). */
 int smvet_set_baud(struct smvet_bus *b, unsigned int baud);
+/*
+ * Widen the response and inter-character timeouts to @ms for tests of
+ * function rather than timing: the VM runs under TCG on a shared host, where
+ * a descheduled QEMU or simulator stretches gaps far beyond the defaults.
+ */
+int smvet_relax(struct smvet_bus *b, unsigned int ms);
 /* Index B of the bus attached to tty @name ("ttyS1"), or -ENOENT. */
 int smvet_bus_of_tty(const char *name);
 
