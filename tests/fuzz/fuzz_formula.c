@@ -9,6 +9,7 @@
  * formula sources are included here directly.
  */
 #include "../../userspace/smved/formula.c"
+#include "../../userspace/smved/formula_lex.c"
 #include "../../userspace/smved/formula_eval.c"
 #include "../../userspace/smved/formula_fn.c"
 

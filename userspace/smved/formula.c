@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Formula compiler (lexer + recursive-descent parser to a tree) and the
- * evaluator's core: node dispatch and Python's operators.  Built-in
- * functions and conversions are in formula_fn.c.
+ * Formula compiler: recursive-descent parser to a tree in a per-formula
+ * arena (the lexer is formula_lex.c, evaluation formula_eval.c, built-in
+ * functions formula_fn.c).
  *
  * Safety: the text is bounded (FORMULA_TEXT_MAX), the parse depth is
  * bounded (FORMULA_DEPTH_MAX) and so is the tree, hence the evaluator's
@@ -18,31 +18,15 @@
 #include <string.h>
 #include <strings.h>
 
-#include "formula_impl.h"
+#include "formula_parse.h"
 
 /* --- arenas -------------------------------------------------------------- */
-
-struct chunk {
-	struct chunk *next;
-	size_t used, cap;
-	max_align_t data[];
-};
-
-struct formula {
-	struct fnode *root;
-	struct chunk *chunks;
-	size_t arena_bytes;
-	struct formula_ref *refs;
-	size_t nrefs, refcap;
-	bool uses_all;
-	uint32_t all_attrs;
-};
 
 /* Compile memory: a node cap times a generous per-node allowance. */
 #define ARENA_MAX	((size_t)FORMULA_NODES_MAX * 64 + 4 * FORMULA_TEXT_MAX)
 #define CHUNK_SIZE	4096
 
-static void *arena_alloc(struct formula *f, size_t n)
+void *formula_arena_alloc(struct formula *f, size_t n)
 {
 	struct chunk *c = f->chunks;
 	void *p;
@@ -67,263 +51,6 @@ static void *arena_alloc(struct formula *f, size_t n)
 	return p;
 }
 
-/* --- lexer --------------------------------------------------------------- */
-
-enum tok {
-	T_EOF, T_INT, T_REAL, T_STR, T_NAME, T_LP, T_RP, T_COMMA, T_DOT,
-	T_COLON, T_PLUS, T_MINUS, T_STAR, T_SLASH, T_PCT, T_POW,
-	T_EQ, T_NE, T_LT, T_LE, T_GT, T_GE,
-};
-
-struct parser {
-	const char *t;
-	size_t len, pos;
-	/* current token */
-	enum tok tk;
-	size_t tpos, tlen;
-	int64_t ival;
-	double rval;
-	char *sval;		/* decoded string literal (arena) */
-	uint32_t slen;
-
-	struct formula *f;
-	const struct formula_resolver *r;
-	struct formula_error *err;
-	bool failed;
-	struct formula_error sem;	/* first semantic error */
-	bool sem_failed;
-	int depth;
-	unsigned int nodes;
-	int nparams;
-	struct { size_t pos, len; } param[FORMULA_LAMBDA_MAX];
-};
-
-static void seterr(struct formula_error *e, size_t pos, const char *fmt, va_list ap)
-{
-	e->pos = (uint32_t)pos;
-	e->col = (uint32_t)pos + 1;
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-}
-
-/* A syntax error: stops the parse. */
-__attribute__((format(printf, 3, 4)))
-static int perr(struct parser *p, size_t pos, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!p->failed) {
-		va_start(ap, fmt);
-		seterr(p->err, pos, fmt, ap);
-		va_end(ap);
-		p->failed = true;
-	}
-	return -1;
-}
-
-/* A semantic error (arity, unknown tag): the parse goes on so that a later
- * syntax error, usually the real cause, is reported first. */
-__attribute__((format(printf, 3, 4)))
-static void psem(struct parser *p, size_t pos, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!p->sem_failed) {
-		va_start(ap, fmt);
-		seterr(&p->sem, pos, fmt, ap);
-		va_end(ap);
-		p->sem_failed = true;
-	}
-}
-
-static bool is_alpha(int ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_';
-}
-
-static bool is_digit(int ch)
-{
-	return ch >= '0' && ch <= '9';
-}
-
-static int lex_number(struct parser *p)
-{
-	const char *t = p->t;
-	size_t i = p->pos, start = p->pos;
-	bool real = false;
-	char buf[64];
-
-	while (i < p->len && is_digit(t[i]))
-		i++;
-	if (i < p->len && t[i] == '.') {
-		real = true;
-		i++;
-		while (i < p->len && is_digit(t[i]))
-			i++;
-	}
-	if (i < p->len && (t[i] == 'e' || t[i] == 'E')) {
-		size_t j = i + 1;
-
-		if (j < p->len && (t[j] == '+' || t[j] == '-'))
-			j++;
-		if (j < p->len && is_digit(t[j])) {
-			real = true;
-			i = j;
-			while (i < p->len && is_digit(t[i]))
-				i++;
-		}
-	}
-	if (i < p->len && (is_alpha(t[i]) || is_digit(t[i])))
-		return perr(p, i, "invalid character '%c' in number", t[i]);
-	if (i - start >= sizeof(buf))
-		return perr(p, start, "number too long");
-	memcpy(buf, t + start, i - start);
-	buf[i - start] = '\0';
-	errno = 0;
-	if (real) {
-		p->tk = T_REAL;
-		p->rval = strtod(buf, NULL);
-	} else {
-		p->tk = T_INT;
-		p->ival = (int64_t)strtoll(buf, NULL, 10);
-		if (errno == ERANGE)
-			return perr(p, start, "integer %s is out of range (64 bits)", buf);
-	}
-	p->tpos = start;
-	p->tlen = i - start;
-	p->pos = i;
-	return 0;
-}
-
-static int lex_string(struct parser *p)
-{
-	const char *t = p->t;
-	char q = t[p->pos];
-	size_t i = p->pos + 1, n = 0;
-	char *d;
-
-	d = arena_alloc(p->f, FORMULA_STR_MAX);
-	if (!d)
-		return perr(p, p->pos, "formula too large");
-	for (;;) {
-		char ch;
-
-		if (i >= p->len || t[i] == '\n' || t[i] == '\r')
-			return perr(p, p->pos, "unterminated string");
-		ch = t[i++];
-		if (ch == q)
-			break;
-		if (ch == '\\' && i < p->len) {
-			char e = t[i];
-
-			/* Python keeps unknown escapes as they are. */
-			if (e == '\\' || e == '\'' || e == '"') {
-				ch = e;
-				i++;
-			} else if (e == 'n' || e == 't' || e == 'r') {
-				ch = e == 'n' ? '\n' : e == 't' ? '\t' : '\r';
-				i++;
-			}
-		}
-		if (n >= FORMULA_STR_MAX)
-			return perr(p, p->pos, "string longer than %d bytes", FORMULA_STR_MAX);
-		d[n++] = ch;
-	}
-	p->tk = T_STR;
-	p->sval = d;
-	p->slen = (uint32_t)n;
-	p->tpos = p->pos;
-	p->tlen = i - p->pos;
-	p->pos = i;
-	return 0;
-}
-
-static int next(struct parser *p)
-{
-	const char *t = p->t;
-	size_t i = p->pos;
-	char c0, c1;
-
-	if (p->failed)
-		return -1;
-	while (i < p->len && (t[i] == ' ' || t[i] == '\t' || t[i] == '\r' || t[i] == '\n'))
-		i++;
-	p->pos = i;
-	p->tpos = i;
-	p->tlen = 1;
-	if (i >= p->len) {
-		p->tk = T_EOF;
-		p->tlen = 0;
-		return 0;
-	}
-	c0 = t[i];
-	c1 = i + 1 < p->len ? t[i + 1] : '\0';
-	if (is_digit(c0) || (c0 == '.' && is_digit(c1)))
-		return lex_number(p);
-	if (c0 == '\'' || c0 == '"')
-		return lex_string(p);
-	if (is_alpha(c0)) {
-		size_t j = i;
-
-		while (j < p->len && (is_alpha(t[j]) || is_digit(t[j])))
-			j++;
-		p->tk = T_NAME;
-		p->tlen = j - i;
-		p->pos = j;
-		return 0;
-	}
-	switch (c0) {
-	case '(': p->tk = T_LP; break;
-	case ')': p->tk = T_RP; break;
-	case ',': p->tk = T_COMMA; break;
-	case '.': p->tk = T_DOT; break;
-	case ':': p->tk = T_COLON; break;
-	case '+': p->tk = T_PLUS; break;
-	case '-': p->tk = T_MINUS; break;
-	case '/': p->tk = T_SLASH; break;
-	case '%': p->tk = T_PCT; break;
-	case '*':
-		p->tk = c1 == '*' ? T_POW : T_STAR;
-		break;
-	case '=':
-		p->tk = T_EQ;
-		break;
-	case '!':
-		if (c1 != '=')
-			return perr(p, i, "'!' must be followed by '='");
-		p->tk = T_NE;
-		break;
-	case '<':
-		p->tk = c1 == '=' ? T_LE : c1 == '>' ? T_NE : T_LT;
-		break;
-	case '>':
-		p->tk = c1 == '=' ? T_GE : T_GT;
-		break;
-	default:
-		if ((unsigned char)c0 < 0x20 || (unsigned char)c0 >= 0x7F)
-			return perr(p, i, "unexpected byte 0x%02X", (unsigned char)c0);
-		return perr(p, i, "unexpected character '%c'", c0);
-	}
-	if ((p->tk == T_POW) || (c0 == '=' && c1 == '=') || p->tk == T_NE ||
-	    p->tk == T_LE || p->tk == T_GE)
-		p->tlen = 2;
-	p->pos = i + p->tlen;
-	return 0;
-}
-
-static bool name_is(const struct parser *p, const char *kw)
-{
-	return p->tk == T_NAME && strlen(kw) == p->tlen &&
-	       strncasecmp(p->t + p->tpos, kw, p->tlen) == 0;
-}
-
-static const char *tok_desc(const struct parser *p, char *buf, size_t cap)
-{
-	if (p->tk == T_EOF)
-		return "end of formula";
-	snprintf(buf, cap, "'%.*s'", (int)(p->tlen > 24 ? 24 : p->tlen), p->t + p->tpos);
-	return buf;
-}
-
 /* --- parser -------------------------------------------------------------- */
 
 static struct fnode *mknode(struct parser *p, enum fnode_op op, size_t pos)
@@ -331,12 +58,12 @@ static struct fnode *mknode(struct parser *p, enum fnode_op op, size_t pos)
 	struct fnode *n;
 
 	if (++p->nodes > FORMULA_NODES_MAX) {
-		perr(p, pos, "formula too large (more than %d nodes)", FORMULA_NODES_MAX);
+		fp_err(p, pos, "formula too large (more than %d nodes)", FORMULA_NODES_MAX);
 		return NULL;
 	}
-	n = arena_alloc(p->f, sizeof(*n));
+	n = formula_arena_alloc(p->f, sizeof(*n));
 	if (!n) {
-		perr(p, pos, "formula too large");
+		fp_err(p, pos, "formula too large");
 		return NULL;
 	}
 	memset(n, 0, sizeof(*n));
@@ -375,7 +102,7 @@ static int attr_lookup(const struct parser *p, int ns)
 	int a;
 
 	for (a = 0; a < FORMULA_A_COUNT; a++)
-		if ((ns_attrs[ns] >> a & 1) && name_is(p, attr_names[a]))
+		if ((ns_attrs[ns] >> a & 1) && fp_name_is(p, attr_names[a]))
 			return a;
 	return -1;
 }
@@ -393,7 +120,7 @@ static int add_ref(struct parser *p, uint8_t ns, uint8_t attr, uint32_t slot)
 		struct formula_ref *r = realloc(f->refs, cap * sizeof(*r));
 
 		if (!r)
-			return perr(p, p->tpos, "out of memory");
+			return fp_err(p, p->tpos, "out of memory");
 		f->refs = r;
 		f->refcap = cap;
 	}
@@ -410,53 +137,53 @@ static struct fnode *parse_ref(struct parser *p, int ns)
 	uint32_t slot = 0;
 	int a;
 
-	if (next(p))
+	if (fp_next(p))
 		return NULL;
 	if (p->tk != T_DOT) {
 		if (ns == FORMULA_NS_EG) {
 			p->f->uses_all = true;
 			return mknode(p, N_ALL, pos);
 		}
-		perr(p, pos, "'%s' must be followed by .TAG.attribute", ns_names[ns]);
+		fp_err(p, pos, "'%s' must be followed by .TAG.attribute", ns_names[ns]);
 		return NULL;
 	}
-	if (next(p))
+	if (fp_next(p))
 		return NULL;
 	tagpos = p->tpos;
 	if (p->tk != T_NAME || !((p->t[p->tpos] | 0x20) >= 'a' && (p->t[p->tpos] | 0x20) <= 'z')) {
-		perr(p, p->tpos, "expected a tag after '%s.'", ns_names[ns]);
+		fp_err(p, p->tpos, "expected a tag after '%s.'", ns_names[ns]);
 		return NULL;
 	}
 	if (p->tlen >= sizeof(tag)) {
-		perr(p, p->tpos, "tag longer than %zu characters", sizeof(tag) - 1);
+		fp_err(p, p->tpos, "tag longer than %zu characters", sizeof(tag) - 1);
 		return NULL;
 	}
 	memcpy(tag, p->t + p->tpos, p->tlen);
 	tag[p->tlen] = '\0';
-	if (next(p))
+	if (fp_next(p))
 		return NULL;
 	if (p->tk != T_DOT) {
-		perr(p, p->tpos, "expected '.attribute' after %s.%s", ns_names[ns], tag);
+		fp_err(p, p->tpos, "expected '.attribute' after %s.%s", ns_names[ns], tag);
 		return NULL;
 	}
-	if (next(p))
+	if (fp_next(p))
 		return NULL;
 	if (p->tk != T_NAME) {
-		perr(p, p->tpos, "expected an attribute after %s.%s.", ns_names[ns], tag);
+		fp_err(p, p->tpos, "expected an attribute after %s.%s.", ns_names[ns], tag);
 		return NULL;
 	}
 	a = attr_lookup(p, ns);
 	if (a < 0)
-		psem(p, p->tpos, "unknown attribute '%.*s' of %s.%s (known: %s)",
+		fp_sem(p, p->tpos, "unknown attribute '%.*s' of %s.%s (known: %s)",
 		     (int)(p->tlen > 24 ? 24 : p->tlen), p->t + p->tpos, ns_names[ns], tag,
 		     ns_hint[ns]);
 	if (!p->r || !p->r->bind || p->r->bind(p->r->ctx, ns, tag, &slot) != 0) {
 		static const char *const what[3] = { "analog input", "digital input", "element" };
 
-		psem(p, tagpos, "unknown %s '%s' in %s.%s", what[ns], tag, ns_names[ns], tag);
+		fp_sem(p, tagpos, "unknown %s '%s' in %s.%s", what[ns], tag, ns_names[ns], tag);
 	}
 	n = mknode(p, N_REF, pos);
-	if (!n || next(p))
+	if (!n || fp_next(p))
 		return NULL;
 	n->ref.ns = (uint8_t)ns;
 	n->ref.attr = (uint8_t)(a < 0 ? 0 : a);
@@ -473,7 +200,7 @@ static bool is_keyword(const struct parser *p)
 	size_t i;
 
 	for (i = 0; i < sizeof(kw) / sizeof(kw[0]); i++)
-		if (name_is(p, kw[i]))
+		if (fp_name_is(p, kw[i]))
 			return true;
 	return false;
 }
@@ -483,26 +210,26 @@ static struct fnode *parse_lambda(struct parser *p)
 	size_t pos = p->tpos;
 	struct fnode *n = mknode(p, N_LAMBDA, pos);
 
-	if (!n || next(p))
+	if (!n || fp_next(p))
 		return NULL;
 	if (p->tk != T_NAME || is_keyword(p)) {
-		perr(p, p->tpos, "expected a parameter name after 'lambda'");
+		fp_err(p, p->tpos, "expected a parameter name after 'lambda'");
 		return NULL;
 	}
 	if (p->nparams >= FORMULA_LAMBDA_MAX) {
-		perr(p, pos, "lambdas nested deeper than %d", FORMULA_LAMBDA_MAX);
+		fp_err(p, pos, "lambdas nested deeper than %d", FORMULA_LAMBDA_MAX);
 		return NULL;
 	}
 	p->param[p->nparams].pos = p->tpos;
 	p->param[p->nparams].len = p->tlen;
 	n->lam.level = (uint8_t)p->nparams;
-	if (next(p))
+	if (fp_next(p))
 		return NULL;
 	if (p->tk != T_COLON) {
-		perr(p, p->tpos, "expected ':' after the lambda parameter");
+		fp_err(p, p->tpos, "expected ':' after the lambda parameter");
 		return NULL;
 	}
-	if (next(p))
+	if (fp_next(p))
 		return NULL;
 	p->nparams++;
 	n->lam.body = parse_expr(p);
@@ -530,28 +257,28 @@ static struct fnode *parse_call(struct parser *p, size_t pos, const char *name, 
 			    strncasecmp(ffn_table[fn].name, name, nlen) == 0)
 				break;
 	if (fn == F_COUNT) {
-		perr(p, pos, "unknown function '%.*s'", (int)(nlen > 24 ? 24 : nlen), name);
+		fp_err(p, pos, "unknown function '%.*s'", (int)(nlen > 24 ? 24 : nlen), name);
 		return NULL;
 	}
-	if (next(p))	/* past '(' */
+	if (fp_next(p))	/* past '(' */
 		return NULL;
 	while (p->tk != T_RP) {
 		struct fnode *a;
 		bool lam_ok = nargs == 0 && (fn == F_APLICAR || fn == F_FILTRAR);
 
 		if (nargs >= sizeof(args) / sizeof(args[0])) {
-			perr(p, p->tpos, "too many arguments");
+			fp_err(p, p->tpos, "too many arguments");
 			return NULL;
 		}
-		if (name_is(p, "lambda")) {
+		if (fp_name_is(p, "lambda")) {
 			if (!lam_ok) {
-				perr(p, p->tpos, "lambda is only allowed as the first argument of APLICAR or FILTRAR");
+				fp_err(p, p->tpos, "lambda is only allowed as the first argument of APLICAR or FILTRAR");
 				return NULL;
 			}
 			a = parse_lambda(p);
 		} else {
 			if (lam_ok)
-				psem(p, p->tpos, "%s needs a lambda as its first argument",
+				fp_sem(p, p->tpos, "%s needs a lambda as its first argument",
 				     ffn_table[fn].name);
 			a = parse_expr(p);
 		}
@@ -559,15 +286,15 @@ static struct fnode *parse_call(struct parser *p, size_t pos, const char *name, 
 			return NULL;
 		args[nargs++] = a;
 		if (p->tk == T_COMMA) {
-			if (next(p))
+			if (fp_next(p))
 				return NULL;
 			continue;
 		}
 		if (p->tk != T_RP) {
 			char b[40];
 
-			perr(p, p->tpos, "expected ',' or ')' in the arguments of %s, found %s",
-			     ffn_table[fn].name, tok_desc(p, b, sizeof(b)));
+			fp_err(p, p->tpos, "expected ',' or ')' in the arguments of %s, found %s",
+			     ffn_table[fn].name, fp_tok_desc(p, b, sizeof(b)));
 			return NULL;
 		}
 	}
@@ -575,13 +302,13 @@ static struct fnode *parse_call(struct parser *p, size_t pos, const char *name, 
 		const struct ffn_info *fi = &ffn_table[fn];
 
 		if (fi->min_args == fi->max_args)
-			psem(p, pos, "%s() takes %u argument%s (%u given)", fi->name,
+			fp_sem(p, pos, "%s() takes %u argument%s (%u given)", fi->name,
 			     fi->min_args, fi->min_args == 1 ? "" : "s", nargs);
 		else if (fi->max_args == 255)
-			psem(p, pos, "%s() takes at least %u argument%s (%u given)", fi->name,
+			fp_sem(p, pos, "%s() takes at least %u argument%s (%u given)", fi->name,
 			     fi->min_args, fi->min_args == 1 ? "" : "s", nargs);
 		else
-			psem(p, pos, "%s() takes %u to %u arguments (%u given)", fi->name,
+			fp_sem(p, pos, "%s() takes %u to %u arguments (%u given)", fi->name,
 			     fi->min_args, fi->max_args, nargs);
 	}
 	n = mknode(p, N_CALL, pos);
@@ -589,13 +316,13 @@ static struct fnode *parse_call(struct parser *p, size_t pos, const char *name, 
 		return NULL;
 	n->aux = (uint8_t)fn;
 	n->nargs = (uint16_t)nargs;
-	n->args = arena_alloc(p->f, (nargs ? nargs : 1) * sizeof(*n->args));
+	n->args = formula_arena_alloc(p->f, (nargs ? nargs : 1) * sizeof(*n->args));
 	if (!n->args) {
-		perr(p, pos, "formula too large");
+		fp_err(p, pos, "formula too large");
 		return NULL;
 	}
 	memcpy(n->args, args, nargs * sizeof(*args));
-	if (next(p))	/* past ')' */
+	if (fp_next(p))	/* past ')' */
 		return NULL;
 	return n;
 }
@@ -607,29 +334,29 @@ static struct fnode *parse_name(struct parser *p)
 	struct fnode *n;
 	int i;
 
-	if (name_is(p, "none") || name_is(p, "true") || name_is(p, "false")) {
+	if (fp_name_is(p, "none") || fp_name_is(p, "true") || fp_name_is(p, "false")) {
 		n = mknode(p, N_CONST, pos);
 		if (!n)
 			return NULL;
-		n->k.type = name_is(p, "none") ? FV_NONE : FV_BOOL;
-		n->k.i = name_is(p, "true");
-		return next(p) ? NULL : n;
+		n->k.type = fp_name_is(p, "none") ? FV_NONE : FV_BOOL;
+		n->k.i = fp_name_is(p, "true");
+		return fp_next(p) ? NULL : n;
 	}
-	if (name_is(p, "ai"))
+	if (fp_name_is(p, "ai"))
 		return parse_ref(p, FORMULA_NS_AI);
-	if (name_is(p, "di"))
+	if (fp_name_is(p, "di"))
 		return parse_ref(p, FORMULA_NS_DI);
-	if (name_is(p, "eg"))
+	if (fp_name_is(p, "eg"))
 		return parse_ref(p, FORMULA_NS_EG);
-	if (name_is(p, "lambda")) {
-		perr(p, pos, "lambda is only allowed as the first argument of APLICAR or FILTRAR");
+	if (fp_name_is(p, "lambda")) {
+		fp_err(p, pos, "lambda is only allowed as the first argument of APLICAR or FILTRAR");
 		return NULL;
 	}
 	if (is_keyword(p)) {
-		perr(p, pos, "unexpected '%.*s'", (int)len, name);
+		fp_err(p, pos, "unexpected '%.*s'", (int)len, name);
 		return NULL;
 	}
-	if (next(p))
+	if (fp_next(p))
 		return NULL;
 	if (p->tk == T_LP)
 		return parse_call(p, pos, name, len);
@@ -637,7 +364,7 @@ static struct fnode *parse_name(struct parser *p)
 		if (p->param[i].len == len && memcmp(p->t + p->param[i].pos, name, len) == 0)
 			break;
 	if (i < 0) {
-		perr(p, pos, "unknown name '%.*s'", (int)(len > 24 ? 24 : len), name);
+		fp_err(p, pos, "unknown name '%.*s'", (int)(len > 24 ? 24 : len), name);
 		return NULL;
 	}
 	n = mknode(p, N_PARAM, pos);
@@ -648,22 +375,22 @@ static struct fnode *parse_name(struct parser *p)
 	if (p->tk == T_DOT) {
 		int a;
 
-		if (next(p))
+		if (fp_next(p))
 			return NULL;
 		if (p->tk != T_NAME) {
-			perr(p, p->tpos, "expected an attribute after '%.*s.'", (int)len, name);
+			fp_err(p, p->tpos, "expected an attribute after '%.*s.'", (int)len, name);
 			return NULL;
 		}
 		a = attr_lookup(p, FORMULA_NS_EG);
 		if (a < 0) {
-			perr(p, p->tpos, "unknown element attribute '%.*s' (known: %s)",
+			fp_err(p, p->tpos, "unknown element attribute '%.*s' (known: %s)",
 			     (int)(p->tlen > 24 ? 24 : p->tlen), p->t + p->tpos,
 			     ns_hint[FORMULA_NS_EG]);
 			return NULL;
 		}
 		n->param.attr = (uint8_t)a;
 		p->f->all_attrs |= 1u << a;
-		if (next(p))
+		if (fp_next(p))
 			return NULL;
 	}
 	return n;
@@ -693,26 +420,26 @@ static struct fnode *parse_primary(struct parser *p)
 			n->k.s.p = p->sval;
 			n->k.s.len = p->slen;
 		}
-		return next(p) ? NULL : n;
+		return fp_next(p) ? NULL : n;
 	case T_NAME:
 		return parse_name(p);
 	case T_LP:
-		if (next(p))
+		if (fp_next(p))
 			return NULL;
 		n = parse_expr(p);
 		if (!n)
 			return NULL;
 		if (p->tk != T_RP) {
-			perr(p, p->tpos, "expected ')' to close the '(' at column %zu, found %s",
-			     pos + 1, tok_desc(p, b, sizeof(b)));
+			fp_err(p, p->tpos, "expected ')' to close the '(' at column %zu, found %s",
+			     pos + 1, fp_tok_desc(p, b, sizeof(b)));
 			return NULL;
 		}
-		return next(p) ? NULL : n;
+		return fp_next(p) ? NULL : n;
 	case T_RP:
-		perr(p, pos, "unmatched ')'");
+		fp_err(p, pos, "unmatched ')'");
 		return NULL;
 	default:
-		perr(p, pos, "expected a value, found %s", tok_desc(p, b, sizeof(b)));
+		fp_err(p, pos, "expected a value, found %s", fp_tok_desc(p, b, sizeof(b)));
 		return NULL;
 	}
 }
@@ -742,7 +469,7 @@ static struct fnode *parse_power(struct parser *p)
 
 	if (!a || p->tk != T_POW)
 		return a;
-	if (next(p))
+	if (fp_next(p))
 		return NULL;
 	return binary(p, N_BIN, B_POW, pos, a, parse_unary(p));
 }
@@ -757,10 +484,10 @@ static struct fnode *parse_unary(struct parser *p)
 		return parse_power(p);
 	op = p->tk == T_MINUS ? N_NEG : N_POS;
 	if (++p->depth > FORMULA_DEPTH_MAX) {
-		perr(p, pos, "formula nested deeper than %d", FORMULA_DEPTH_MAX);
+		fp_err(p, pos, "formula nested deeper than %d", FORMULA_DEPTH_MAX);
 		return NULL;
 	}
-	if (next(p))
+	if (fp_next(p))
 		return NULL;
 	n = mknode(p, op, pos);
 	if (n)
@@ -777,7 +504,7 @@ static struct fnode *parse_term(struct parser *p)
 		int op = p->tk == T_STAR ? B_MUL : p->tk == T_SLASH ? B_DIV : B_MOD;
 		size_t pos = p->tpos;
 
-		if (next(p))
+		if (fp_next(p))
 			return NULL;
 		a = binary(p, N_BIN, op, pos, a, parse_unary(p));
 	}
@@ -792,7 +519,7 @@ static struct fnode *parse_sum(struct parser *p)
 		int op = p->tk == T_PLUS ? B_ADD : B_SUB;
 		size_t pos = p->tpos;
 
-		if (next(p))
+		if (fp_next(p))
 			return NULL;
 		a = binary(p, N_BIN, op, pos, a, parse_term(p));
 	}
@@ -820,11 +547,11 @@ static struct fnode *parse_comparison(struct parser *p)
 
 	if (!a || (op = cmp_of(p->tk)) < 0)
 		return a;
-	if (next(p))
+	if (fp_next(p))
 		return NULL;
 	a = binary(p, N_CMP, op, pos, a, parse_sum(p));
 	if (a && cmp_of(p->tk) >= 0) {
-		perr(p, p->tpos, "comparisons cannot be chained; use 'and'");
+		fp_err(p, p->tpos, "comparisons cannot be chained; use 'and'");
 		return NULL;
 	}
 	return a;
@@ -835,13 +562,13 @@ static struct fnode *parse_negation(struct parser *p)
 	size_t pos = p->tpos;
 	struct fnode *n;
 
-	if (!name_is(p, "not"))
+	if (!fp_name_is(p, "not"))
 		return parse_comparison(p);
 	if (++p->depth > FORMULA_DEPTH_MAX) {
-		perr(p, pos, "formula nested deeper than %d", FORMULA_DEPTH_MAX);
+		fp_err(p, pos, "formula nested deeper than %d", FORMULA_DEPTH_MAX);
 		return NULL;
 	}
-	if (next(p))
+	if (fp_next(p))
 		return NULL;
 	n = mknode(p, N_NOT, pos);
 	if (n)
@@ -854,10 +581,10 @@ static struct fnode *parse_conjunct(struct parser *p)
 {
 	struct fnode *a = parse_negation(p);
 
-	while (a && name_is(p, "and")) {
+	while (a && fp_name_is(p, "and")) {
 		size_t pos = p->tpos;
 
-		if (next(p))
+		if (fp_next(p))
 			return NULL;
 		a = binary(p, N_AND, 0, pos, a, parse_negation(p));
 	}
@@ -869,14 +596,14 @@ static struct fnode *parse_expr(struct parser *p)
 	struct fnode *a;
 
 	if (++p->depth > FORMULA_DEPTH_MAX) {
-		perr(p, p->tpos, "formula nested deeper than %d", FORMULA_DEPTH_MAX);
+		fp_err(p, p->tpos, "formula nested deeper than %d", FORMULA_DEPTH_MAX);
 		return NULL;
 	}
 	a = parse_conjunct(p);
-	while (a && name_is(p, "or")) {
+	while (a && fp_name_is(p, "or")) {
 		size_t pos = p->tpos;
 
-		if (next(p))
+		if (fp_next(p))
 			return NULL;
 		a = binary(p, N_OR, 0, pos, a, parse_conjunct(p));
 	}
@@ -933,9 +660,9 @@ int formula_compile(const char *text, size_t len, const struct formula_resolver 
 	p.f = f;
 	p.r = r;
 	p.err = err;
-	if (next(&p) == 0) {
+	if (fp_next(&p) == 0) {
 		if (p.tk == T_EOF) {
-			perr(&p, 0, "empty formula");
+			fp_err(&p, 0, "empty formula");
 		} else {
 			f->root = parse_expr(&p);
 			if (f->root && p.tk != T_EOF) {
@@ -943,11 +670,11 @@ int formula_compile(const char *text, size_t len, const struct formula_resolver 
 				char b[40];
 
 				if (bad)
-					perr(&p, p.tpos, "misplaced ')': the formula is already complete before %s (unmatched ')' at column %zu)",
-					     tok_desc(&p, b, sizeof(b)), bad);
+					fp_err(&p, p.tpos, "misplaced ')': the formula is already complete before %s (unmatched ')' at column %zu)",
+					     fp_tok_desc(&p, b, sizeof(b)), bad);
 				else
-					perr(&p, p.tpos, "unexpected %s after the end of the formula",
-					     tok_desc(&p, b, sizeof(b)));
+					fp_err(&p, p.tpos, "unexpected %s after the end of the formula",
+					     fp_tok_desc(&p, b, sizeof(b)));
 			}
 		}
 	}
