@@ -138,7 +138,7 @@ function feedState(state, info) {
 		const since = info.since ? new Date(info.since) : null;
 		banner.textContent = `Live data feed lost since ${since ? formatTime(info.since * 1000).slice(11, 19) : '—'} ` +
 			`(${since ? formatAgo(Date.now() - info.since) : ''}): values shown are the last known and may be out of date. ` +
-			(info.detail ? `${info.detail}.` : 'Reconnecting…');
+			(info.detail ? `${info.detail[0].toUpperCase()}${info.detail.slice(1)}.` : 'Reconnecting…');
 		banner.dataset.since = String(info.since || 0);
 	};
 	// A brief "connecting" at startup is not a loss worth shouting about.
@@ -155,7 +155,8 @@ function soundState(state, alarm) {
 	const b = $('sound-enable');
 	b.dataset.state = state;
 	document.body.dataset.alarm = state;
-	const labels = { disabled: '🔇 Enable sound', off: '🔇 Sound off', idle: '🔈 Sound on', ringing: '🔊 Alarm', silenced: '🔕 Silenced', unsupported: 'No audio' };
+	// Plain words: an operator console may lack emoji fonts, and the state must read unambiguously.
+	const labels = { disabled: 'Enable sound', off: 'Sound: off', idle: 'Sound: on', ringing: 'Sound: ALARM', silenced: 'Sound: silenced', unsupported: 'No audio' };
 	b.textContent = labels[state] || state;
 	$('sound-silence').disabled = state !== 'ringing';
 	$('sound-volume').value = String(alarm.volume);
