@@ -388,7 +388,13 @@ static int key_smved(struct parse *p, const char *k, const char *v)
 		if (*v != '/' || copy_str(c->state_dir, sizeof(c->state_dir), v) < 0)
 			BAD("state_dir must be an absolute path");
 	} else if (!strcmp(k, "points")) {
-		if (!*v || copy_str(c->points_dir, sizeof(c->points_dir), v) < 0)
+		const char *slash = strrchr(c->path, '/');
+		int dl = slash ? (int)(slash - c->path) : 1;
+
+		/* Relative to the configuration file, so that a tree can be moved whole. */
+		if (!*v || (size_t)snprintf(c->points_dir, sizeof(c->points_dir), "%.*s%s%s",
+					    *v == '/' ? 0 : dl, slash ? c->path : ".",
+					    *v == '/' ? "" : "/", v) >= sizeof(c->points_dir))
 			BAD("points: a folder of nguru CSV sheets is expected");
 	} else if (!strcmp(k, "require_clock_sync")) {
 		if (parse_bool(v, &b) < 0)

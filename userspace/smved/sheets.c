@@ -101,7 +101,8 @@ static const struct sheet_point *sheet_row(const struct sheets *sh,
 
 static void def_from_row(struct point_def *d, const struct sheet_point *r)
 {
-	d->tag = r->tag;
+	if (r->tag[0])
+		d->tag = r->tag;	/* else the generated one (varsys rows have no tag) */
 	d->description = r->description;
 	d->unit = r->unit;
 	d->scale = r->scale;
@@ -177,9 +178,11 @@ int sheets_bind(const struct sheets *sh, struct store *s, const char *source,
 				if (b->kind != POINT_SV || b->ied_id != si->id ||
 				    b->index != (int)j || b->bit < 0)
 					continue;
-				d = (struct point_def){ .kind = POINT_SV, .source = source,
-							.ied = li->addr, .index = (int)j,
-							.bit = b->bit };
+				snprintf(tag, sizeof(tag), "%s.%u.SV%u.%d", station, li->addr,
+					 j, b->bit);
+				d = (struct point_def){ .tag = tag, .kind = POINT_SV,
+							.source = source, .ied = li->addr,
+							.index = (int)j, .bit = b->bit };
 				def_from_row(&d, b);
 				add(&c, &d, (uint8_t)i, (uint16_t)(sv_base + j), (uint16_t)j);
 			}
