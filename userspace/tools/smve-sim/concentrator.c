@@ -39,6 +39,7 @@ struct client {
 	char peer[NI_MAXHOST + NI_MAXSERV + 2];
 	struct mara_reasm rs;
 	unsigned int head, count;
+	bool blocked;		/* the socket buffer is full: wait for POLLOUT */
 	struct chunk *out;	/* OUTQ_LEN entries, owned */
 };
 
@@ -172,6 +173,7 @@ static void accept_clients(struct co *co)
 		snprintf(c->peer, sizeof(c->peer), "%s:%s", host, serv);
 		mara_reasm_init(&c->rs);
 		c->head = c->count = 0;
+		c->blocked = false;
 		if (co->cfg->reset_on_connect)
 			slave_reset(&co->slave);
 		sim_log(1, "client %s connected", c->peer);
@@ -294,9 +296,13 @@ static void read_client(struct co *co, struct client *c)
 		handle_frame(co, c, fr, flen);
 }
 
-/* Write what is due; returns the next due time (or INT64_MAX). */
+/*
+ * Write what is due; returns the next due time (INT64_MAX: nothing queued
+ * or blocked until POLLOUT).
+ */
 static int64_t flush_client(struct client *c, int64_t now)
 {
+	c->blocked = false;
 	while (c->fd >= 0 && c->count) {
 		struct chunk *k = &c->out[c->head];
 		ssize_t n;
@@ -308,15 +314,18 @@ static int64_t flush_client(struct client *c, int64_t now)
 			break;
 		}
 		n = write(c->fd, k->data + k->off, k->len - k->off);
-		if (n < 0) {
-			if (errno == EAGAIN)
-				return now + NSEC_PER_MSEC;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN) {
 			client_close(c, strerror(errno));
 			break;
 		}
-		k->off = (uint16_t)(k->off + n);
-		if (k->off < k->len)
-			return now + NSEC_PER_MSEC;
+		if (n > 0)
+			k->off = (uint16_t)(k->off + n);
+		if (n < 0 || k->off < k->len) {
+			c->blocked = true;
+			return INT64_MAX;
+		}
 		c->head = (c->head + 1) % OUTQ_LEN;
 		c->count--;
 	}
@@ -346,7 +355,7 @@ static void co_loop(struct co *co)
 		pfd[0].events = POLLIN;
 		for (i = 0; i < nmax; i++) {
 			pfd[n].fd = co->cl[i].fd;	/* -1 entries are skipped */
-			pfd[n].events = POLLIN;
+			pfd[n].events = POLLIN | (co->cl[i].blocked ? POLLOUT : 0);
 			pfd[n].revents = 0;
 			n++;
 		}
@@ -365,8 +374,10 @@ static void co_loop(struct co *co)
 		for (i = 0; i < nmax; i++) {
 			struct client *c = &co->cl[i];
 
-			if (c->fd >= 0 && pfd[i + 1].fd == c->fd &&
-			    (pfd[i + 1].revents & (POLLIN | POLLHUP | POLLERR)))
+			if (c->fd < 0 || pfd[i + 1].fd != c->fd)
+				continue;
+			/* POLLOUT needs nothing here: the next pass flushes. */
+			if (pfd[i + 1].revents & (POLLIN | POLLHUP | POLLERR))
 				read_client(co, c);
 		}
 	}
