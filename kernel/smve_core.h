@@ -147,12 +147,12 @@ void smve_link_advance(struct smve_link *l);
 bool smve_link_due(const struct smve_link *l, u64 now);
 
 /*
- * Round-robin choice of the next IED among @n links starting at index
- * @start (wrapping).  Returns the index, or -1 when every IED is offline and
+ * Round-robin choice of the next IED among the @n links @links[i] starting
+ * at index @start (wrapping).  Returns the index, or -1 when every IED is offline and
  * not yet due; then *@wake_ns is the earliest re-probe time.  Sets
  * *@wrapped when the choice wrapped past the end (a cycle completed).
  */
-int smve_sched_pick(const struct smve_link *links, unsigned int n,
+int smve_sched_pick(const struct smve_link *const *links, unsigned int n,
 		    unsigned int start, u64 now, u64 *wake_ns, bool *wrapped);
 
 /* --- PEH schedule (§6.4, RS485) ------------------------------------------- */

@@ -30,7 +30,7 @@ enum smve_verdict smve_link_reply(struct smve_link *l, u8 reply_seq,
 	if (reply_seq != l->seq) {
 		/*
 		 * M3: a retry buffer answered; re-asking with the same SEQ
-		 * would loop on it.  A held acknowledgement is moot too: the
+		 * would loop on it.  A held acknowledgment is moot too: the
 		 * IED took our SEQ for a repeat, so its pending events are
 		 * still queued there and come again under the new SEQ.
 		 */
@@ -93,7 +93,7 @@ bool smve_link_due(const struct smve_link *l, u64 now)
 	return l->state != SMVE_LINK_OFFLINE || now >= l->next_due_ns;
 }
 
-int smve_sched_pick(const struct smve_link *links, unsigned int n,
+int smve_sched_pick(const struct smve_link *const *links, unsigned int n,
 		    unsigned int start, u64 now, u64 *wake_ns, bool *wrapped)
 {
 	u64 wake = ~0ULL;
@@ -115,10 +115,10 @@ int smve_sched_pick(const struct smve_link *links, unsigned int n,
 			k -= n;
 			*wrapped = true;
 		}
-		if (smve_link_due(&links[k], now))
+		if (smve_link_due(links[k], now))
 			return (int)k;
-		if (links[k].next_due_ns < wake)
-			wake = links[k].next_due_ns;
+		if (links[k]->next_due_ns < wake)
+			wake = links[k]->next_due_ns;
 	}
 	*wrapped = false;
 	*wake_ns = wake;

@@ -17,6 +17,7 @@
 #ifndef _UAPI_LINUX_SMVE_H
 #define _UAPI_LINUX_SMVE_H
 
+#include <linux/const.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
@@ -33,8 +34,8 @@ enum smve_record_type {
 };
 
 /* smve_record.flags */
-#define SMVE_RECF_STALE		(1U << 0)	/* from a stale reply (spec M3) */
-#define SMVE_RECF_COALESCED	(1U << 1)	/* not in the sequence (STATE) */
+#define SMVE_RECF_STALE		_BITUL(0)	/* from a stale reply (spec M3) */
+#define SMVE_RECF_COALESCED	_BITUL(1)	/* not in the sequence (STATE) */
 
 struct smve_record {
 	__u64 seq;	/* sequence number in this node's ring, from 1 */
@@ -61,10 +62,10 @@ struct smve_record {
  * ring record; its seq is the sequence number the next ring record will
  * take (the state is "as of" just before it).
  */
-#define SMVE_STATE_ONLINE	(1U << 0)
-#define SMVE_STATE_OFFLINE	(1U << 1)	/* failed, AIs qualified */
-#define SMVE_STATE_NEVER	(1U << 2)	/* no valid reply yet: no values */
-#define SMVE_STATE_LAYOUT	(1U << 3)	/* reply did not match the layout */
+#define SMVE_STATE_ONLINE	_BITUL(0)
+#define SMVE_STATE_OFFLINE	_BITUL(1)	/* failed, AIs qualified */
+#define SMVE_STATE_NEVER	_BITUL(2)	/* no valid reply yet: no values */
+#define SMVE_STATE_LAYOUT	_BITUL(3)	/* reply did not match the layout */
 
 struct smve_rec_state {
 	__u32 flags;		/* SMVE_STATE_* */
@@ -229,17 +230,17 @@ struct smve_transact {
 /* --- ioctls on the tty the line discipline is attached to ----------------- */
 
 /* smve_bus_config.mask bits: which fields SMVE_IOC_BUS_SET_CONFIG applies. */
-#define SMVE_CFG_MASTER_ADDR		(1U << 0)
-#define SMVE_CFG_POLL_INTERVAL		(1U << 1)
-#define SMVE_CFG_RESPONSE_TIMEOUT	(1U << 2)
-#define SMVE_CFG_INTERCHAR_TIMEOUT	(1U << 3)
-#define SMVE_CFG_GUARD			(1U << 4)
-#define SMVE_CFG_BROADCAST_GUARD	(1U << 5)
-#define SMVE_CFG_RETRIES		(1U << 6)
-#define SMVE_CFG_OFFLINE_REPROBE	(1U << 7)
-#define SMVE_CFG_PEH_INTERVAL		(1U << 8)
-#define SMVE_CFG_PEH_UTC_OFFSET		(1U << 9)
-#define SMVE_CFG_PEH_ENABLE		(1U << 10)
+#define SMVE_CFG_MASTER_ADDR		_BITUL(0)
+#define SMVE_CFG_POLL_INTERVAL		_BITUL(1)
+#define SMVE_CFG_RESPONSE_TIMEOUT	_BITUL(2)
+#define SMVE_CFG_INTERCHAR_TIMEOUT	_BITUL(3)
+#define SMVE_CFG_GUARD			_BITUL(4)
+#define SMVE_CFG_BROADCAST_GUARD	_BITUL(5)
+#define SMVE_CFG_RETRIES		_BITUL(6)
+#define SMVE_CFG_OFFLINE_REPROBE	_BITUL(7)
+#define SMVE_CFG_PEH_INTERVAL		_BITUL(8)
+#define SMVE_CFG_PEH_UTC_OFFSET		_BITUL(9)
+#define SMVE_CFG_PEH_ENABLE		_BITUL(10)
 
 /*
  * Bus configuration.  The four timing fields accept 0 = automatic (derived
