@@ -188,6 +188,16 @@ static void on_diag(void *ctx, const char *msg)
 	tap_diag("%s", msg);
 }
 
+static void check_line(void *ctx, const char *msg)
+{
+	char *out = ctx;
+
+	if (strlen(out) + strlen(msg) + 2 < 4096) {
+		strcat(out, msg);
+		strcat(out, "\n");
+	}
+}
+
 /* --- expectations ------------------------------------------------------------ */
 
 static struct elements *T;
@@ -352,6 +362,16 @@ int main(void)
 		   "row 284 column 22: misplaced ')'");
 		OK(strstr(elements_error(T, (uint32_t)elements_find(T, "E4289S05"), EL_STROKE),
 			  "column 22") != NULL, "the fault is the attribute's last error");
+	}
+	{
+		/* --check-config lists the same faults, one line each, with row and column. */
+		char out[4096] = "";
+
+		IS(elements_check(T, &pts, check_line, out), 6, "elements_check reports 6 faults");
+		OK(strstr(out, "formulas.csv:174:7: E4ATT_01.stroke: unknown element 'E4A89S01'") &&
+		   strstr(out, "formulas.csv:295:22: E4289I03.stroke: misplaced ')'") &&
+		   strstr(out, "formulas.csv:292: E4189S07.stroke: in a dependency cycle"),
+		   "check lines: file:row:column: TAG.attr: message; the E41TT_07/E4189S07 cycle noted");
 	}
 	elements_mark_all(T);
 	OK(elements_run(T, 0) > 0, "first pass changes attributes");

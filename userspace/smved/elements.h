@@ -137,6 +137,16 @@ int elements_set_formula(struct elements *t, const char *tag, enum element_attr 
 int elements_compile(struct elements *t, const struct formula_resolver *points,
 		     element_fault_fn fault, void *ctx);
 
+/*
+ * For `smved --check-config`: compile like elements_compile() and report
+ * every fault to @diag as "formulas.csv:ROW:COL: TAG.attr: message", then
+ * one line per dependency cycle member ("...: TAG.attr: in a dependency
+ * cycle, reads previous values"; informational, not counted).  Returns the
+ * number of faults, -1 on allocation failure.
+ */
+int elements_check(struct elements *t, const struct formula_resolver *points,
+		   void (*diag)(void *ctx, const char *msg), void *ctx);
+
 /* Number of elements; element by index; index by tag (-1 when absent). */
 size_t elements_count(const struct elements *t);
 const struct element *elements_get(const struct elements *t, uint32_t idx);

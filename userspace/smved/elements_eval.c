@@ -453,3 +453,39 @@ size_t elements_drain(struct elements *t,
 	}
 	return count;
 }
+
+struct check_ctx {
+	void (*diag)(void *ctx, const char *msg);
+	void *ctx;
+};
+
+static void check_fault(void *ctx, const struct element_fault *f)
+{
+	const struct check_ctx *cc = ctx;
+	char msg[FORMULA_ERR_MAX + 96];
+
+	snprintf(msg, sizeof(msg), "formulas.csv:%u:%u: %s.%s: %s", f->row, f->col, f->tag,
+		 element_attr_name(f->attr), f->msg);
+	if (cc->diag)
+		cc->diag(cc->ctx, msg);
+}
+
+int elements_check(struct elements *t, const struct formula_resolver *points,
+		   void (*diag)(void *ctx, const char *msg), void *ctx)
+{
+	struct check_ctx cc = { diag, ctx };
+	int faults = elements_compile(t, points, check_fault, &cc);
+	size_t i;
+
+	for (i = 0; faults >= 0 && i < t->nforms; i++) {
+		const struct eform *f = &t->forms[i];
+		char msg[128];
+
+		if (!f->cyclic || !diag)
+			continue;
+		snprintf(msg, sizeof(msg), "formulas.csv:%u: %s.%s: in a dependency cycle, reads previous values",
+			 f->row, t->el[f->elem].tag, element_attr_name(f->attr));
+		diag(ctx, msg);
+	}
+	return faults;
+}
