@@ -45,7 +45,7 @@ struct bus {
 	int64_t to1_ns, to2_ns;
 	int64_t last_rx;	/* time of the last byte read */
 	int64_t frame_first;	/* time the current frame's first byte was read */
-	uint64_t requests, replies;
+	uint64_t requests, replies, to1_drops;
 };
 
 static void sink(void *ctx, unsigned int index, const uint8_t *raw)
@@ -132,7 +132,7 @@ static void accept_peer(struct bus *b)
 	if (fd < 0)
 		return;
 	b->wire.fd = fd;
-	mara_reasm_init(&b->rs);
+	mara_reasm_abort(&b->rs);	/* keeps the statistics across peers */
 	sim_log(1, "line peer connected");
 }
 
@@ -243,6 +243,7 @@ static void read_line(struct bus *b)
 		sim_log(1, "TO1: %.3f ms gap inside a frame, partial frame dropped",
 			(now - b->last_rx) / 1e6);
 		mara_reasm_abort(&b->rs);
+		b->to1_drops++;
 	}
 	if (!mara_reasm_busy(&b->rs))
 		b->frame_first = now;
@@ -288,6 +289,7 @@ static void bus_loop(struct bus *b)
 			if (busy && sim_mono_ns() - b->last_rx > b->to1_ns) {
 				sim_log(1, "TO1 expired, partial frame dropped");
 				mara_reasm_abort(&b->rs);
+				b->to1_drops++;
 			}
 			continue;
 		}
@@ -344,9 +346,11 @@ int bus_run(struct bus_config *cfg)
 
 	bus_loop(&b);
 
-	sim_log(1, "shutting down: %llu requests, %llu replies, %llu bytes unread by the peer",
+	/* Always printed: the first thing to read when a master test fails. */
+	sim_log(0, "bus: %llu frames received, %llu replies, %llu partial frames dropped by TO1, %u bad BCC, %u noise bytes, %llu reply bytes unread by the peer",
 		(unsigned long long)b.requests, (unsigned long long)b.replies,
-		(unsigned long long)b.wire.dropped);
+		(unsigned long long)b.to1_drops, b.rs.stats.bad_bcc,
+		b.rs.stats.noise_bytes, (unsigned long long)b.wire.dropped);
 	if (b.wire.fd >= 0)
 		close(b.wire.fd);
 	if (b.pty_slave >= 0)

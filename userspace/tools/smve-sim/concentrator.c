@@ -428,7 +428,7 @@ int concentrator_run(struct co_config *cfg)
 
 	co_loop(&co);
 
-	sim_log(1, "shutting down: %llu requests, %llu replies, %llu events refused",
+	sim_log(0, "concentrator: %llu frames received, %llu replies sent, %llu events refused",
 		(unsigned long long)co.requests,
 		(unsigned long long)co.replies,
 		(unsigned long long)co.slave.q.refused);
