@@ -76,8 +76,6 @@ export async function run(ctx) {
 		});
 
 		await test('alarms: viewer cannot attend or operate', async () => {
-			const vctx = ctx;  // same browser, separate page and cookie-less session below
-			viewer = await vctx.browser() ? null : null;
 			const id = mock.addEvent({ tag: 'E9251_01', text: 'Prot. Máx. Corriente Línea 33 kV Entrada ACTUADA', alarm: true });
 			// A fresh login as viewer in a page of its own (the cookie jar is shared: log in last).
 			viewer = await openPage(ctx, base);
@@ -95,7 +93,9 @@ export async function run(ctx) {
 			await viewer.click('#screen [tag="E9189S01"]');
 			await viewer.waitForSelector('.toast-error');
 			ok(mock.manualLog.length === 0, 'manual toggle refused to a viewer (nothing sent)');
+			await viewer.waitForSelector('dialog.info');
 			await viewer.screenshot({ path: path.join(art, 'demo-viewer.png') });
+			await viewer.click('dialog.info [data-action="close"]');
 			mock.ack(id, 'test');
 		});
 
