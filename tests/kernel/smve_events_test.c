@@ -22,12 +22,12 @@
 static const unsigned int addrs[] = { 2, 3, 4 };
 #define NIEDS	(sizeof(addrs) / sizeof(addrs[0]))
 
-/* Print and count the EVENT records of one read result; returns -1 on a bad record. */
+/* Print and count one record; returns -1 on a malformed one. */
 static int take(struct __test_metadata *_metadata, const struct smvet_rec *r, unsigned int addr,
 		int *events, int *detached)
 {
 	struct smve_rec_event ev;
-	char hex[21];
+	int rc;
 
 	if (r->hdr.type == SMVE_REC_STATUS && r->hdr.len >= 4) {
 		uint32_t status;
@@ -36,15 +36,10 @@ static int take(struct __test_metadata *_metadata, const struct smvet_rec *r, un
 		if (status == SMVE_STATUS_DETACHED)
 			(*detached)++;
 	}
-	if (r->hdr.type != SMVE_REC_EVENT)
-		return 0;
-	EXPECT_LE(sizeof(ev), r->hdr.len);
-	if (r->hdr.len < sizeof(ev))
-		return -1;
+	rc = smvet_print_event(r);
+	if (rc <= 0)
+		return rc;
 	memcpy(&ev, r->payload, sizeof(ev));
-	smvet_hex(hex, ev.raw, sizeof(ev.raw));
-	printf("# SMVE-EVENT ied=%u seq=%u stale=%d raw=%s\n", ev.source, ev.reply_seq,
-	       !!(r->hdr.flags & SMVE_RECF_STALE), hex);
 	EXPECT_EQ(addr, ev.source);
 	EXPECT_GE(3, ev.type);
 	(*events)++;

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -401,4 +403,62 @@ void smvet_hex(char *out, const uint8_t *p, size_t len)
 		out[2 * i + 1] = hx[p[i] & 15];
 	}
 	out[2 * len] = 0;
+}
+
+int smvet_print_event(const struct smvet_rec *r)
+{
+	struct smve_rec_event ev;
+	char hex[2 * sizeof(ev.raw) + 1];
+
+	if (r->hdr.type != SMVE_REC_EVENT)
+		return 0;
+	if (r->hdr.len < sizeof(ev))
+		return -EPROTO;
+	memcpy(&ev, r->payload, sizeof(ev));
+	smvet_hex(hex, ev.raw, sizeof(ev.raw));
+	printf("# SMVE-EVENT ied=%u seq=%u stale=%d raw=%s\n", ev.source, ev.reply_seq,
+	       !!(r->hdr.flags & SMVE_RECF_STALE), hex);
+	return 1;
+}
+
+int smvet_uevent_open(void)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = 1 };
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
+
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+int smvet_uevent_read(int fd, char *buf, size_t n, size_t *len, unsigned int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t r;
+	int rc = poll(&p, 1, (int)timeout_ms);
+
+	if (rc <= 0)
+		return rc < 0 ? -errno : 0;
+	r = recv(fd, buf, n - 1, 0);
+	if (r < 0)
+		return -errno;
+	buf[r] = 0;
+	*len = (size_t)r;
+	return 1;
+}
+
+const char *smvet_uevent_get(const char *buf, size_t len, const char *key)
+{
+	size_t kl = strlen(key);
+
+	for (size_t off = 0; off < len; off += strlen(buf + off) + 1)
+		if (!strncmp(buf + off, key, kl) && buf[off + kl] == '=')
+			return buf + off + kl + 1;
+	return NULL;
 }

@@ -113,6 +113,24 @@ int smvet_objects(uint64_t *out);
 /* Active objects of a slab cache from /proc/slabinfo, -ENOENT if absent. */
 int smvet_slab_active(const char *cache, uint64_t *out);
 
+/*
+ * Print an EVENT record as "# SMVE-EVENT ied=A seq=S stale=F raw=HEX" for the
+ * host's check against the simulator's events log (tests/vm/
+ * check-sim-logs.py events).  Returns 1 if @r is an event, 0 if not, -EPROTO
+ * if it is a malformed one.
+ */
+int smvet_print_event(const struct smvet_rec *r);
+
+/* Kernel uevents (NETLINK_KOBJECT_UEVENT): a socket, or -errno. */
+int smvet_uevent_open(void);
+/*
+ * Next uevent within @timeout_ms into @buf (fields NUL separated, @len set);
+ * returns 1, 0 on time-out, or -errno.
+ */
+int smvet_uevent_read(int fd, char *buf, size_t n, size_t *len, unsigned int timeout_ms);
+/* Value of KEY in a uevent buffer, or NULL. */
+const char *smvet_uevent_get(const char *buf, size_t len, const char *key);
+
 /* Encode a Mara frame (spec 2.1/2.3) into @out; returns its length. */
 size_t smvet_frame(uint8_t *out, uint8_t dst, uint8_t src, uint8_t seq, uint8_t cmd,
 		   const uint8_t *payload, size_t len);
