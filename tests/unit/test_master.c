@@ -369,12 +369,17 @@ static void test_commit_rules(void)
 	reply(0x20, 3);
 	IS(smve_master_commit(&m, 0x21, now), -MARA_EINVAL, "commit of another SEQ refused");
 	IS(smve_master_commit(&m, 0x20, now), 0, "commit accepted");
+	IS(smve_master_commit(&m, 0x20, now), 1, "a second commit of the same SEQ is moot");
 	OK(smve_master_take_state(&m, &s) == 1 && s.last_seq == 0x20 && s.complete,
 	   "state: 20 complete");
 	now += 4999;
 	expect_quiet("poll interval counts from the commit");
 	now += 1;
 	expect_poll(0x21, "next SEQ after commit");
+	IS(smve_master_commit(&m, 0x20, now), 1, "a late commit of the previous SEQ is moot");
+	IS(smve_master_commit(&m, 0x1F, now), -MARA_EINVAL, "an unknown SEQ is refused");
+	IS(smve_master_commit(&m, 0x21, now), -MARA_EINVAL,
+	   "the current SEQ cannot be committed before its reply (M1)");
 }
 
 static void test_persisted_state(void)

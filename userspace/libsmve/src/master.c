@@ -125,8 +125,11 @@ static void begin_request(struct smve_master *m, bool control)
 	int n;
 
 	if (m->seq_complete) {
+		m->prev_seq = m->seq;
+		m->seq_complete_prev = true;
 		m->seq = smve_master_seq_next(m->seq);
 		m->seq_complete = false;
+		m->reply_handed = false;
 		m->state_dirty = true;
 	}
 	m->attempt = 0;
@@ -301,6 +304,7 @@ static int handle_poll_reply(struct smve_master *m, struct smve_master_result *r
 		res->attempt = m->attempt;
 		res->error = err;
 		res->needs_commit = true;
+		m->reply_handed = true;
 		m->last_stale = true;
 		m->phase = PH_WAIT_COMMIT;
 		return 1;
@@ -324,6 +328,7 @@ static int handle_poll_reply(struct smve_master *m, struct smve_master_result *r
 	res->seq = m->seq;
 	res->attempt = m->attempt;
 	res->needs_commit = true;
+	m->reply_handed = true;
 	m->last_stale = false;
 	m->phase = PH_WAIT_COMMIT;
 	return 1;
@@ -418,7 +423,8 @@ int smve_master_input(struct smve_master *m, uint64_t now_ms, const uint8_t **da
 /* PEH due now (§6.4)?  Only called between a completed transaction and the next request. */
 static bool peh_due(const struct smve_master *m, uint64_t now_ms)
 {
-	if (!m->cfg.peh_enabled || !m->cfg.clock)
+	/* §6.4: every PEH of a connection follows its first valid reply, periodic ones included */
+	if (!m->cfg.peh_enabled || !m->cfg.clock || !m->conn_replied)
 		return false;
 	if (m->peh_first_due || m->peh_sv_due)
 		return true;
@@ -538,14 +544,19 @@ void smve_master_written(struct smve_master *m, size_t n, uint64_t now_ms)
 
 int smve_master_commit(struct smve_master *m, uint8_t seq, uint64_t now_ms)
 {
-	if (seq != m->seq || m->ctl_active)
-		return -MARA_EINVAL;
+	bool moot;
+
 	/*
-	 * A reply to a re-asked SEQ whose first reply was already committed (commit raced a
-	 * reconnect) is committed again harmlessly; anything else already complete is a bug.
+	 * A commit can trail the machine: when a reconnect re-asks a SEQ whose first reply is
+	 * being stored, both replies come back for commit, and the master may already have moved
+	 * on to the next SEQ once the first commit arrived.  Such commits are harmless.
 	 */
-	if (m->seq_complete && m->phase != PH_WAIT_COMMIT)
+	if (seq != m->seq || m->ctl_active)
+		return seq == m->prev_seq && m->seq_complete_prev ? 1 : -MARA_EINVAL;
+	/* committing what was never handed out would acknowledge events nobody stored (M1) */
+	if (!m->reply_handed)
 		return -MARA_EINVAL;
+	moot = m->seq_complete;
 	complete_transaction(m);
 	if (m->phase == PH_WAIT_COMMIT) {
 		m->phase = PH_IDLE;
@@ -556,7 +567,7 @@ int smve_master_commit(struct smve_master *m, uint8_t seq, uint64_t now_ms)
 			m->poll_at = now_ms + m->cfg.poll_interval_ms;
 		}
 	}
-	return 0;
+	return moot ? 1 : 0;
 }
 
 int smve_master_control(struct smve_master *m, const struct mara_control *c, uint32_t tag)
@@ -612,7 +623,11 @@ int smve_master_take_state(struct smve_master *m, struct smve_master_state *st)
 	int changed = m->state_dirty;
 
 	st->last_seq = m->seq;
-	st->complete = m->seq_complete;
+	/*
+	 * A 0x13 carries no events, so nothing is at stake if it is never re-asked; and re-asking
+	 * its SEQ with a poll after a restart would only fetch its echo (wrong CMD) forever.
+	 */
+	st->complete = m->seq_complete || m->ctl_active;
 	m->state_dirty = false;
 	return changed;
 }

@@ -78,7 +78,8 @@ void smve_master_config_defaults(struct smve_master_config *cfg);
  */
 struct smve_master_state {
 	uint8_t last_seq;	/* last SEQ sent (0x20..0x7F) */
-	bool complete;		/* its transaction completed (events committed) */
+	bool complete;		/* its transaction completed (events committed); a 0x13 in
+				 * flight counts as complete: it has no events to lose */
 };
 
 struct smve_master_stats {
@@ -172,6 +173,9 @@ struct smve_master {
 	struct mara_reasm reasm;
 	uint8_t phase;			/* enum in master.c */
 	uint8_t seq;			/* current transaction's SEQ */
+	uint8_t prev_seq;		/* the SEQ before it, completed when seq_complete_prev */
+	bool seq_complete_prev;
+	bool reply_handed;		/* a REPLY/STALE for seq was handed out (commit allowed) */
 	bool seq_complete;		/* current transaction committed */
 	bool state_dirty;
 	uint8_t attempt;		/* attempts made on seq in this connection */
@@ -259,8 +263,11 @@ void smve_master_written(struct smve_master *m, size_t n, uint64_t now_ms);
 
 /*
  * The events of the REPLY or STALE result with SEQ @seq are durably stored: the transaction is
- * complete and the next request may use a new SEQ.  Returns 0, or -MARA_EINVAL when @seq is not
- * the current transaction's SEQ or it is already complete.  Allowed while disconnected.
+ * complete and the next request may use a new SEQ.  Returns 0; 1 when the commit was moot (the
+ * transaction was already complete: a duplicate reply to a SEQ re-asked after a reconnect,
+ * possibly committed after the master moved on); -MARA_EINVAL when @seq is neither the current
+ * nor the previous transaction's SEQ, or no reply of it was handed out yet.  Allowed while
+ * disconnected.
  */
 int smve_master_commit(struct smve_master *m, uint8_t seq, uint64_t now_ms);
 
