@@ -503,6 +503,67 @@ static void test_table(void)
 	elements_free(t);
 }
 
+/* --- sheets with every kind of problem (tests/fixtures/formula/bad) ------------ */
+
+static char diags[4096];
+
+static void collect(void *ctx, const char *msg)
+{
+	(void)ctx;
+	if (strlen(diags) + strlen(msg) + 2 < sizeof(diags)) {
+		strcat(diags, msg);
+		strcat(diags, "\n");
+	}
+}
+
+static void test_bad_sheets(void)
+{
+	static const char *const want[] = {
+		"color.csv:3: rgb must be #rrggbb, not 'ffcc00'",
+		"color.csv:4: colour index must be 0..255",
+		"eg.csv:3: duplicate element 'E4289I01'",
+		"eg.csv:4: tag 'BAD-TAG' must be",
+		"eg.csv:5: E4252B01: fill and stroke must be colour indexes",
+		"eg.csv:6: E4252B02: fill and stroke must be colour indexes",
+		"eg.csv:7: row without a tag",
+		"formulas.csv:3: E4252B03.fill already has a formula (row 2)",
+		"formulas.csv:4: formula for unknown element 'NOPE'",
+		"formulas.csv:5: E4252B03: attribute 'background' is not text, fill or stroke",
+		"formulas.csv:6: formulas of table 'ai.' are not supported",
+	};
+	struct elements *t = elements_new();
+	const char *top = getenv("SMVE_TOP");
+	char dir[512];
+	const struct element *e;
+	size_t i;
+
+	snprintf(dir, sizeof(dir), "%s/tests/fixtures/formula/bad", top ? top : ".");
+	IS(elements_load_dir(t, dir, collect, NULL), 11, "bad sheets: 11 problems");
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		if (!OK(strstr(diags, want[i]) != NULL, "reported: %s", want[i]))
+			tap_diag("diagnostics:\n%s", diags);
+	IS(elements_count(t), 2, "the good rows still load");
+	e = elements_get(t, (uint32_t)elements_find(t, "E4289I01"));
+	OK(e && strcmp(e->description, "Seccionador, inferior") == 0 &&
+	   strcmp(e->on_click_text_toggle, "1 (Cerrado), 0 (Abierto)") == 0 &&
+	   strcmp(e->linked_text_change, "E4289S01") == 0 && e->enabled && e->stroke == ELEMENT_NONE,
+	   "quoted fields, click columns, empty stroke = None");
+	e = elements_get(t, (uint32_t)elements_find(t, "E4252B03"));
+	OK(e && e->fill == 3 && e->stroke == 2 && e->mark == 1 && !e->enabled, "3.0 = 3, disabled");
+	OK(elements_color(t, 2) && elements_color(t, 2)->rgb == 0xCC99FF && !elements_color(t, 1),
+	   "palette: good rows kept, bad ones skipped");
+	IS(elements_compile(t, &points, NULL, NULL), 1, "the unclosed SI is the one compile fault");
+	OK(strstr(elements_error(t, (uint32_t)elements_find(t, "E4289I01"), EL_STROKE), "column 30") != NULL,
+	   "with its column");
+	elements_free(t);
+	t = elements_new();
+	diags[0] = '\0';
+	snprintf(dir, sizeof(dir), "%s/tests/fixtures/formula/none", top ? top : ".");
+	OK(elements_load_dir(t, dir, collect, NULL) == 1 && strstr(diags, "eg.csv:"), "missing eg.csv is a problem");
+	OK(elements_color(t, 12) && elements_color(t, 12)->rgb == 0xC0C0C0, "missing color.csv: built-in palette");
+	elements_free(t);
+}
+
 int main(void)
 {
 	W = elements_new();
@@ -523,6 +584,7 @@ int main(void)
 	test_resolver_errors();
 	test_repr();
 	test_table();
+	test_bad_sheets();
 	ev(NULL);
 	elements_free(W);
 	return tap_done();

@@ -204,17 +204,6 @@ typedef void (*elements_diag_fn)(void *ctx, const char *msg);
  */
 int elements_load_dir(struct elements *t, const char *dir, elements_diag_fn diag, void *ctx);
 
-/*
- * Read a CSV file (RFC 4180: quotes, doubled quotes, CRLF; at most 64
- * fields and 64 KiB per record), calling @row for every record with its
- * 1-based line.  A non-zero return from @row stops the reading and is
- * returned.  Returns 0, or -1 with a message in @err when the file cannot
- * be read or is malformed.
- */
-int elements_csv_foreach(const char *path,
-			 int (*row)(void *ctx, unsigned int line, char **f, unsigned int n),
-			 void *ctx, char *err, size_t errcap);
-
 /* --- store glue (elements_store.c) ---------------------------------------- */
 
 struct store;

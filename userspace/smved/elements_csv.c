@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * nguru's element sheets (spec §8.8): color.csv, eg.csv and formulas.csv,
- * as exported from the EstructuraBDD workbook, and the small RFC 4180
- * reader they need.  Columns are found by header name (case-insensitive),
- * so exports with extra or reordered columns load the same.
+ * as exported from the EstructuraBDD workbook.  Columns are found by header name (case-insensitive),
+ * so exports with extra or reordered columns load the same.  Records come
+ * from smved's CSV reader (csv.h).
  */
 #include <errno.h>
 #include <limits.h>
@@ -12,119 +12,32 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
+#include "csv.h"
 #include "elements.h"
 
-#define CSV_FIELDS_MAX	64
-#define CSV_RECORD_MAX	(64 * 1024)
-#define CSV_FILE_MAX	(16 * 1024 * 1024)
-
-int elements_csv_foreach(const char *path,
-			 int (*row)(void *ctx, unsigned int line, char **f, unsigned int n),
-			 void *ctx, char *err, size_t errcap)
+/* Every record of @path to @row; a non-zero return from @row stops. */
+static int read_sheet(const char *path,
+		      int (*row)(void *ctx, unsigned int line, char **f, unsigned int n),
+		      void *ctx, char *err, size_t errcap)
 {
-	FILE *fp = fopen(path, "rb");
-	char *rec = NULL, *fields[CSV_FIELDS_MAX];
-	size_t len = 0, total = 0;
-	unsigned int line = 1, start = 1, nf = 0;
-	bool quoted = false, after_quote = false, any = false;
-	int ch, rc = 0;
+	struct csv c;
+	char *f[CSV_FIELDS_MAX];
+	size_t n;
+	unsigned int line;
+	int rc;
 
-	if (!fp) {
-		snprintf(err, errcap, "%s: %s", path, strerror(errno));
+	if (csv_open(&c, path, err, errcap) != 0)
 		return -1;
+	while ((rc = csv_next(&c, f, &n, &line)) == 1) {
+		rc = row(ctx, line, f, (unsigned int)n);
+		if (rc)
+			break;
 	}
-	rec = malloc(CSV_RECORD_MAX + 1);
-	if (!rec) {
-		fclose(fp);
-		snprintf(err, errcap, "%s: out of memory", path);
-		return -1;
-	}
-	fields[0] = rec;
-	for (;;) {
-		ch = getc(fp);
-		if (ch != EOF && ++total > CSV_FILE_MAX) {
-			snprintf(err, errcap, "%s: larger than %d bytes", path, CSV_FILE_MAX);
-			rc = -1;
-			break;
-		}
-		if (quoted) {
-			if (ch == EOF) {
-				snprintf(err, errcap, "%s:%u: unterminated quoted field", path, start);
-				rc = -1;
-				break;
-			}
-			if (ch == '"') {
-				int nx = getc(fp);
-
-				if (nx == '"') {
-					total++;
-				} else {
-					if (nx != EOF)
-						ungetc(nx, fp);
-					quoted = false;
-					after_quote = true;
-					continue;
-				}
-			} else if (ch == '\n') {
-				line++;
-			}
-		} else if (ch == '"' && fields[nf] == rec + len) {
-			quoted = true;
-			any = true;
-			continue;
-		} else if (ch == ',' || ch == '\n' || ch == EOF) {
-			rec[len++] = '\0';
-			after_quote = false;
-			if (ch == ',') {
-				if (++nf >= CSV_FIELDS_MAX) {
-					snprintf(err, errcap, "%s:%u: more than %d fields", path, start,
-						 CSV_FIELDS_MAX);
-					rc = -1;
-					break;
-				}
-				fields[nf] = rec + len;
-				any = true;
-				continue;
-			}
-			/* Strip the CR of a CRLF line end from the last field. */
-			if (len >= 2 && rec[len - 2] == '\r')
-				rec[len - 2] = '\0';
-			if (any || fields[0][0]) {
-				rc = row(ctx, start, fields, nf + 1);
-				if (rc)
-					break;
-			}
-			if (ch == EOF)
-				break;
-			line++;
-			start = line;
-			len = 0;
-			nf = 0;
-			any = false;
-			fields[0] = rec;
-			continue;
-		} else if (after_quote && ch != '\r') {
-			snprintf(err, errcap, "%s:%u: text after a closing quote", path, start);
-			rc = -1;
-			break;
-		}
-		if (len >= CSV_RECORD_MAX - 1) {
-			snprintf(err, errcap, "%s:%u: record longer than %d bytes", path, start,
-				 CSV_RECORD_MAX);
-			rc = -1;
-			break;
-		}
-		if (ch == '\0') {
-			snprintf(err, errcap, "%s:%u: NUL byte", path, line);
-			rc = -1;
-			break;
-		}
-		rec[len++] = (char)ch;
-		any = true;
-	}
-	free(rec);
-	fclose(fp);
+	if (rc < 0)
+		snprintf(err, errcap, "%s", c.err);
+	csv_close(&c);
 	return rc;
 }
 
@@ -149,7 +62,8 @@ static void problem(struct sheet *s, unsigned int line, const char *fmt, ...)
 	int n;
 	va_list ap;
 
-	n = snprintf(msg, sizeof(msg), "%s:%u: ", s->file, line);
+	n = line ? snprintf(msg, sizeof(msg), "%s:%u: ", s->file, line)
+		 : snprintf(msg, sizeof(msg), "%s: ", s->file);
 	va_start(ap, fmt);
 	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
 	va_end(ap);
@@ -355,15 +269,13 @@ static int load_one(struct sheet *s, const char *dir,
 		problem(s, 0, "path too long");
 		return -1;
 	}
-	rc = elements_csv_foreach(path, row, ctx, err, sizeof(err));
+	if (!required && access(path, F_OK) != 0 && errno == ENOENT)
+		return 1;
+	rc = read_sheet(path, row, ctx, err, sizeof(err));
 	if (rc > 0)
 		return -1;	/* stopped by a row handler, which reported why */
 	if (rc < 0) {
-		if (errno == ENOENT && !required && !s->header_seen)
-			return 1;
-		s->problems++;
-		if (s->diag)
-			s->diag(s->ctx, err);
+		problem(s, 0, "%s", err);
 		return -1;
 	}
 	if (!s->header_seen)
