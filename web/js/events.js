@@ -31,8 +31,8 @@ export class EventList {
 		const f = (name, label, input) => el('label', { class: 'filter' }, label, input);
 		this.inFrom = el('input', { type: 'datetime-local', name: 'from' });
 		this.inTo = el('input', { type: 'datetime-local', name: 'to' });
-		this.inStation = el('input', { type: 'text', name: 'station', maxlength: 16, size: 6, placeholder: 'D1' });
-		this.inPrefix = el('input', { type: 'text', name: 'prefix', maxlength: 16, size: 10, placeholder: 'D1252B' });
+		this.inStation = el('input', { type: 'text', name: 'station', maxlength: 16, size: 6, placeholder: 'E9' });
+		this.inPrefix = el('input', { type: 'text', name: 'prefix', maxlength: 16, size: 10, placeholder: 'E9252B' });
 		this.inType = el('select', { name: 'type' }, ...['', 'digital', 'energy', 'comsys', 'system', 'ack', 'command']
 			.map((t) => el('option', { value: t }, t || 'all types')));
 		this.inUnatt = el('input', { type: 'checkbox', name: 'unattended' });
