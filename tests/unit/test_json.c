@@ -299,6 +299,89 @@ static void test_writer(void)
 	OK(w.overflow && !strcmp(small, "abc"), "one more byte overflows, nothing partial");
 }
 
+/* Brackets and braces balance outside strings, and the text is a single object. */
+static bool balanced(const char *t)
+{
+	int depth = 0;
+	bool str = false;
+
+	for (; *t; t++) {
+		if (str) {
+			if (*t == '\\')
+				t++;
+			else if (*t == '"')
+				str = false;
+			continue;
+		}
+		if (*t == '"')
+			str = true;
+		else if (*t == '{' || *t == '[')
+			depth++;
+		else if ((*t == '}' || *t == ']') && --depth == 0 && t[1])
+			return false;
+	}
+	return depth == 0 && !str;
+}
+
+/*
+ * Random 0x10 replies of every shape (all section splits up to 253 bytes, random event bytes)
+ * rendered with a 64-IED layout: the output always fits SMVE_JSON_FRAME_MAX and is balanced.
+ */
+static void test_worst_cases(void)
+{
+	static struct mara_layout l;
+	uint8_t p[MARA_PAYLOAD_MAX], f[MARA_QTY_MAX];
+	uint32_t x = 0xC0FFEE;
+	unsigned int i, k, fits = 0, bal = 0, runs = 3000;
+	size_t maxlen = 0;
+
+	l.count = MARA_LAYOUT_MAX;
+	for (i = 0; i < MARA_LAYOUT_MAX; i++) {
+		l.ied[i].addr = (uint8_t)(i + 1);
+		l.ied[i].sv_bytes = 1;
+		l.ied[i].di_words = 1;
+		l.ied[i].ai_words = 2;
+	}
+	for (i = 0; i < runs; i++) {
+		unsigned int room = MARA_PAYLOAD_MAX - 4, sv, di, ai, ev, n;
+		int len, flen;
+
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+		ev = x % 3 ? 0 : (x >> 8) % (room / 10 + 1);
+		room -= ev * 10;
+		ai = (x >> 4) % (room / 2 + 1);
+		room -= ai * 2;
+		di = (x >> 12) % (room / 2 + 1);
+		room -= di * 2;
+		sv = (x >> 20) % (room + 1);
+		n = 0;
+		p[n++] = (uint8_t)(sv + 1);
+		for (k = 0; k < sv; k++)
+			p[n++] = (uint8_t)(x >> (k % 24));
+		p[n++] = (uint8_t)(2 * di + 1);
+		for (k = 0; k < 2 * di; k++)
+			p[n++] = 0xFF;
+		p[n++] = (uint8_t)(2 * ai + 1);
+		for (k = 0; k < 2 * ai; k++)
+			p[n++] = 0xFF;
+		p[n++] = (uint8_t)(10 * ev + 1);
+		for (k = 0; k < 10 * ev; k++) {
+			x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+			p[n++] = (uint8_t)x;
+		}
+		flen = mara_build(f, sizeof(f), 0x40, 0x01, 0x20, 0x10, p, n);
+		len = flen > 0 ? smve_json_render(out, sizeof(out), f, (size_t)flen, &l,
+						  i % 2 ? MARA_DIALECT_NGURU : 0) : -1;
+		fits += len > 0 && strstr(out, "\"ok\":true") != NULL;
+		bal += len > 0 && balanced(out);
+		if (len > 0 && (size_t)len > maxlen)
+			maxlen = (size_t)len;
+	}
+	IS(fits, runs, "every random reply renders within SMVE_JSON_FRAME_MAX");
+	IS(bal, runs, "every rendering is one balanced object");
+	tap_diag("largest rendering: %zu bytes of %d", maxlen, SMVE_JSON_FRAME_MAX);
+}
+
 int main(void)
 {
 	test_poll_replies();
@@ -307,5 +390,6 @@ int main(void)
 	test_layout();
 	test_errors();
 	test_writer();
+	test_worst_cases();
 	return tap_done();
 }
