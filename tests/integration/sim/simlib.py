@@ -178,10 +178,10 @@ class Sim:
     def alive(self):
         return self.p.poll() is None
 
-    def stop(self):
-        """SIGTERM; returns the exit status (0 = clean shutdown)."""
+    def stop(self, sig=signal.SIGTERM):
+        """Send @sig; returns the exit status (0 = clean shutdown)."""
         if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
+            self.p.send_signal(sig)
         try:
             rc = self.p.wait(5)
         except subprocess.TimeoutExpired:

@@ -5,6 +5,7 @@
 import json
 import os
 import select
+import signal
 import sys
 import time
 
@@ -177,6 +178,14 @@ def t_bus_faults(tap):
     sim.stop()
 
 
+def t_wrong_seq(tap):
+    sim, c = start(["--pty", "--ied", "5", "--wrong-seq", "1"] + QUIET)
+    f = c.ask(bpoll(5, 0x80))
+    tap.ok(f is not None and verify(f) and Reply(f).seq == 0x00, "--wrong-seq 1: SEQ bit 7 flipped, BCC valid")
+    c.close()
+    sim.stop()
+
+
 def t_bus_garbage(tap):
     sim, c = start(["--pty", "--ied", "5", "--baud", "115200"] + QUIET)
     rnd = __import__("random").Random(4)
@@ -206,12 +215,13 @@ def t_socket(tap):
     b = c.ask(bpoll(5, 0x80))
     tap.ok(a is not None and a == b, "--socket: accepts a reconnect; the IED state survives it")
     c.close()
-    tap.ok(sim.stop() == 0 and not os.path.exists(path), "--socket: clean exit removes the socket")
+    tap.ok(sim.stop(signal.SIGINT) == 0 and not os.path.exists(path),
+           "--socket: clean exit on SIGINT removes the socket")
 
 
 def main():
     tap = Tap()
-    for t in (t_basic, t_seq_byte, t_pacing, t_bus_faults, t_bus_garbage, t_socket):
+    for t in (t_basic, t_seq_byte, t_pacing, t_bus_faults, t_wrong_seq, t_bus_garbage, t_socket):
         tap.run(t)
     return tap.done()
 

@@ -375,14 +375,24 @@ static void step(struct gen *g, int64_t t)
 			MAX_PER_STEP);
 	digital_events(g, t, g->step, n, -1);
 	if (g->p.burst_every > 0 && g->p.burst_size && t >= g->next_burst) {
+		g->burst_left = g->p.burst_size;
+		g->burst_end = t + TICKS;
+		g->next_burst = t + burst_period(g);
+	}
+	if (g->burst_left) {
 		/* A trip: dozens of contacts of one unit change within a second. */
+		int64_t left = g->burst_end - t;
+
+		n = left <= g->step ? g->burst_left :
+			(unsigned int)(((uint64_t)g->burst_left * g->step +
+					(uint64_t)left - 1) / (uint64_t)left);
 		for (i = 0; i < g->count; i++)
 			if (g->ied[i].comaster)
 				trip = (int)i;
 		if (trip < 0)
 			trip = (int)rng_below(&g->rng, g->count);
-		digital_events(g, t, TICKS, g->p.burst_size, trip);
-		g->next_burst = t + burst_period(g);
+		digital_events(g, t, g->step, n, trip);
+		g->burst_left -= n;
 	}
 	if ((t + g->step) % (ENERGY_INTERVAL * TICKS) == 0)
 		energy_boundary(g, (t + g->step) / TICKS);

@@ -60,6 +60,8 @@ struct gen {
 	struct gen_ied *ied;	/* owned, count entries in frame order */
 	int64_t tick;		/* the model has run up to this tick (1/128 s) */
 	int64_t next_burst;	/* tick of the next trip */
+	int64_t burst_end;	/* tick by which the current trip is over */
+	unsigned int burst_left;	/* changes of the current trip still to come */
 	unsigned int step;	/* ticks per model step: 1/8 s, or 1 s when fast */
 	gen_sink sink;
 	void *ctx;

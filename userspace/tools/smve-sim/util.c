@@ -77,6 +77,13 @@ int64_t sim_mono_ns(void)
 	return (int64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 }
 
+static int base_of(const char *s)
+{
+	if (*s == '-' || *s == '+')
+		s++;
+	return s[0] == '0' && (s[1] == 'x' || s[1] == 'X') ? 16 : 10;
+}
+
 long long sim_parse_int(const char *s, long long min, long long max,
 			const char *what)
 {
@@ -84,7 +91,8 @@ long long sim_parse_int(const char *s, long long min, long long max,
 	long long v;
 
 	errno = 0;
-	v = strtoll(s, &end, 0);
+	/* Decimal, or hex with 0x: a leading zero must not mean octal. */
+	v = strtoll(s, &end, base_of(s));
 	if (!*s || *end || errno)
 		sim_usage_error("%s: '%s' is not an integer", what, s);
 	if (v < min || v > max)
@@ -101,7 +109,7 @@ uint64_t sim_parse_u64(const char *s, const char *what)
 	errno = 0;
 	if (*s == '-')
 		sim_usage_error("%s: '%s' must not be negative", what, s);
-	v = strtoull(s, &end, 0);
+	v = strtoull(s, &end, base_of(s));
 	if (!*s || *end || errno)
 		sim_usage_error("%s: '%s' is not an unsigned integer", what, s);
 	return v;
