@@ -139,7 +139,8 @@ void ws_client_send_blob(struct ws_client *c, struct ws_blob *b)
 	if (c->closing || c->dead)
 		return;
 	b->refs++;
-	if (evbuffer_add_reference(bufferevent_get_output(c->bev), b->data, b->len, blob_cleanup, b)) {
+	if (evbuffer_add_reference(c->in_recv ? c->pending : bufferevent_get_output(c->bev), b->data,
+				   b->len, blob_cleanup, b)) {
 		b->refs--;
 		return;
 	}
@@ -180,6 +181,8 @@ static void client_free(struct ws_client *c)
 		c->next->prev = c->prev;
 	h->nclients--;
 	wslay_event_context_free(c->ctx);
+	if (c->pending)
+		evbuffer_free(c->pending);
 	bufferevent_free(c->bev);
 	event_free(c->ping);
 	event_free(c->linger);
@@ -222,11 +225,76 @@ void ws_client_close(struct ws_client *c, uint16_t code, const char *reason)
 		return;
 	c->closing = true;
 	wslay_event_queue_close(c->ctx, code, (const uint8_t *)reason, reason ? strlen(reason) : 0);
-	wslay_event_send(c->ctx);
 	struct timeval tv = { WS_CLOSE_WAIT_S, 0 };
 
 	evtimer_add(c->linger, &tv);
+	if (c->in_recv)
+		return;	/* on_read sends it once wslay returns */
+	wslay_event_send(c->ctx);
 	after_wslay(c);
+}
+
+/* A frame wslay would only judge after buffering it: refuse it from its header. */
+static void fail_early(struct ws_client *c, uint16_t code, const char *reason)
+{
+	c->hub->st.protocol_errors++;
+	ws_client_close(c, code, reason);
+	wslay_event_shutdown_read(c->ctx);
+}
+
+/*
+ * wslay judges a frame only once its payload arrives, and answers a malformed control frame with
+ * an empty close.  Walking the frame headers of the bytes we hand it lets us refuse such frames
+ * from the header alone, with the code RFC 6455 asks for.  Returns false after failing c.
+ */
+static bool sniff(struct ws_client *c, const uint8_t *p, size_t n)
+{
+	while (n) {
+		if (c->payload_left) {
+			uint64_t k = c->payload_left < n ? c->payload_left : n;
+
+			c->payload_left -= k;
+			p += k;
+			n -= (size_t)k;
+			continue;
+		}
+		c->hdr[c->hdr_have++] = *p++;
+		n--;
+		if (c->hdr_have < 2)
+			continue;
+		uint8_t l7 = c->hdr[1] & 0x7F;
+		size_t need = 2 + (l7 == 126 ? 2 : l7 == 127 ? 8 : 0) + ((c->hdr[1] & 0x80) ? 4 : 0);
+
+		if (c->hdr_have < need)
+			continue;
+		uint64_t len = l7;
+
+		if (l7 == 126)
+			len = (uint64_t)c->hdr[2] << 8 | c->hdr[3];
+		if (l7 == 127) {
+			len = 0;
+			for (int i = 0; i < 8; i++)
+				len = len << 8 | c->hdr[2 + i];
+		}
+		bool fin = c->hdr[0] & 0x80, control = c->hdr[0] & 0x08;
+		uint8_t op = c->hdr[0] & 0x0F;
+
+		c->hdr_have = 0;
+		c->payload_left = len;
+		if (control && (!fin || len > 125)) {
+			fail_early(c, WSLAY_CODE_PROTOCOL_ERROR, "bad control frame");
+			return false;
+		}
+		if (op == WSLAY_CONNECTION_CLOSE && len == 1) {
+			fail_early(c, WSLAY_CODE_PROTOCOL_ERROR, "1-byte close payload");
+			return false;
+		}
+		if (!control && len > WS_MAX_MSG) {
+			fail_early(c, WSLAY_CODE_MESSAGE_TOO_BIG, "message over 64 KiB");
+			return false;
+		}
+	}
+	return true;
 }
 
 static ssize_t recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
@@ -236,7 +304,7 @@ static ssize_t recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
 	struct ws_client *c = user;
 	int n = evbuffer_remove(bufferevent_get_input(c->bev), buf, len);
 
-	if (n <= 0) {
+	if (n <= 0 || !sniff(c, buf, (size_t)n)) {
 		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
 		return -1;
 	}
@@ -313,9 +381,15 @@ static void on_read(struct bufferevent *bev, void *arg)
 
 	if (c->dead)
 		return;
+	c->in_recv = true;
 	if (wslay_event_recv(c->ctx) && !c->closing)
 		c->hub->st.protocol_errors++;
+	c->in_recv = false;
 	wslay_event_send(c->ctx);
+	if (wslay_event_get_close_sent(c->ctx))
+		evbuffer_drain(c->pending, evbuffer_get_length(c->pending));
+	else
+		evbuffer_add_buffer(bufferevent_get_output(c->bev), c->pending);
 	after_wslay(c);
 	/* wslay stops reading after a fatal error; whatever else arrives is dropped. */
 	if (!wslay_event_want_read(c->ctx)) {
@@ -449,13 +523,14 @@ void ws_handle(struct ws_hub *h, struct http_conn *hc, const struct http_request
 	c->bev = http_conn_upgrade(hc);
 	c->ping = event_new(w->sm->base, -1, EV_PERSIST, on_ping, c);
 	c->linger = evtimer_new(w->sm->base, on_linger, c);
+	c->pending = evbuffer_new();
 	wslay_event_config_set_max_recv_msg_length(c->ctx, WS_MAX_MSG);
 	c->next = h->clients;
 	if (h->clients)
 		h->clients->prev = c;
 	h->clients = c;
 	h->nclients++;
-	if (!c->ping || !c->linger) {
+	if (!c->ping || !c->linger || !c->pending) {
 		schedule_reap(c);
 		return;
 	}

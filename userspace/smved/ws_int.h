@@ -53,6 +53,16 @@ struct ws_client {
 	struct ws_client *prev, *next;
 	struct ws_group *group;
 	struct event *ping, *linger;
+	/*
+	 * Our replies produced while wslay parses input wait here, so that they follow the pongs
+	 * wslay queued for pings received before them (and never follow a close frame).
+	 */
+	struct evbuffer *pending;
+	bool in_recv;
+	/* Frame-header sniffer over the bytes handed to wslay (see ws.c sniff()). */
+	uint8_t hdr[14];
+	uint8_t hdr_have;
+	uint64_t payload_left;
 	struct web_identity id;
 	char peer[64];
 	int64_t cursor;		/* last event id sent (or asked to resume after) */
