@@ -130,13 +130,22 @@ vm_build_guest_programs() {
 		-Wno-sign-compare -Wno-missing-field-initializers
 		-I"$ksft" -I"$SMVE_TOP/tests/kernel/lib" -I"$SMVE_TOP/kernel/include/uapi"
 		-I"$SMVE_TOP/kernel" -I"$SMVE_TOP/userspace/libsmve/include" -pthread)
+	local libsmve=$SMVE_BUILD/lib/libsmve.a link
 	for src in "$SMVE_TOP"/tests/kernel/*.c "$SMVE_TOP"/bench/vm-bus/*.c; do
 		[ -f "$src" ] || continue
 		bin=$VM/bin/$(basename "$src" .c)
+		# Test programs share tests/kernel/lib; the benchmark poller is a libsmve program.
+		case $src in
+		*/bench/*)
+			[ -f "$libsmve" ] || { echo "$libsmve not built (make): skipping $(basename "$src")" >&2; continue; }
+			link=$libsmve
+			;;
+		*) link=$libs ;;
+		esac
 		if [ ! -x "$bin" ] || [ -n "$(find "$src" "$SMVE_TOP/tests/kernel/lib" "$SMVE_TOP/kernel/include" \
-			"$SMVE_TOP/kernel/mara.h" "$SMVE_TOP/kernel/mara.c" -newer "$bin" 2>/dev/null | head -n 1)" ]; then
+			"$SMVE_TOP/kernel/mara.h" ${link:+$link} -newer "$bin" 2>/dev/null | head -n 1)" ]; then
 			# shellcheck disable=SC2086
-			if ! gcc "${cflags[@]}" -o "$bin" "$src" $libs \
+			if ! gcc "${cflags[@]}" -o "$bin" "$src" $link \
 				>"$bin.log" 2>&1; then
 				echo "cannot build $(basename "$src"):" >&2
 				head -n 20 "$bin.log" >&2
