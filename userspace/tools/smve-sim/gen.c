@@ -366,6 +366,8 @@ static void step(struct gen *g, int64_t t)
 	unsigned int i, n;
 	int trip = -1;
 
+	if (!g->count)
+		return;		/* replay mode: nothing is modelled */
 	for (i = 0; i < g->count; i++) {
 		step_ai(g, &g->ied[i], t, dt);
 		accumulate_energy(&g->ied[i], t, dt);
@@ -414,6 +416,7 @@ void gen_advance(struct gen *g)
 		sim_warn("simulated clock jumped %lld s ahead; not replaying it",
 			 (long long)((now - g->tick) / TICKS));
 		g->next_burst += now - g->tick;
+		g->burst_end += now - g->tick;
 		g->tick = now;
 	}
 	while (g->tick < now) {
@@ -450,6 +453,7 @@ void gen_peh(struct gen *g, int64_t sim_ns)
 		gen_refresh_sv(g, i);
 	}
 	g->next_burst += now - old;
+	g->burst_end += now - old;
 	g->tick = now;
 }
 
