@@ -23,6 +23,7 @@
 
 #include "net.h"
 #include "opts.h"
+#include "statefile.h"
 #include "smvectl.h"
 #include "toolutil.h"
 
@@ -39,6 +40,7 @@ struct poll_opts {
 	unsigned long max_connects;	/* connection attempts; 0 = unlimited */
 	bool json;
 	bool peh_force;
+	const char *state_path;		/* --state FILE, or NULL */
 };
 
 struct poll_run {
@@ -85,7 +87,13 @@ static void usage(FILE *out)
 		"                       synchronised (by default PEH is withheld then)\n"
 		"  --dialect D          firmware (default) or nguru, for events and PEH\n"
 		"  --json               one JSON object per reply on stdout; status lines on stderr\n"
+		"  --state FILE         keep the SEQ state in FILE (read at start, written before\n"
+		"                       each new SEQ goes out) so a later run re-asks an unprinted\n"
+		"                       reply and continues the SEQ stream instead of restarting at 20\n"
 		"  -h, --help           this text\n"
+		"\n"
+		"Every new SEQ acknowledges the events of the previous reply (spec §3.1): do not poll\n"
+		"a COMaster that smved is polling too, or events meant for the journal end up here.\n"
 		"\n"
 		"Exit status: 0 after --count replies or a signal, 1 connection given up, 2 bad usage.\n",
 		DEFAULT_PORT);
@@ -148,7 +156,7 @@ static int parse_count(const char *opt, const char *s, unsigned long max, unsign
 static int parse_options(int argc, char **argv, struct poll_opts *o)
 {
 	enum { O_INTERVAL = 256, O_TIMEOUT, O_CTIMEOUT, O_RETRIES, O_COUNT, O_MAXCONN, O_SRC,
-	       O_DST, O_PEHINT, O_NOPEH, O_PEHFORCE, O_DIALECT };
+	       O_DST, O_PEHINT, O_NOPEH, O_PEHFORCE, O_DIALECT, O_STATE };
 	static const struct option longopts[] = {
 		{ "layout", required_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'j' },
@@ -164,6 +172,7 @@ static int parse_options(int argc, char **argv, struct poll_opts *o)
 		{ "no-peh", no_argument, NULL, O_NOPEH },
 		{ "peh-force", no_argument, NULL, O_PEHFORCE },
 		{ "dialect", required_argument, NULL, O_DIALECT },
+		{ "state", required_argument, NULL, O_STATE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -232,6 +241,9 @@ static int parse_options(int argc, char **argv, struct poll_opts *o)
 		case O_DIALECT:
 			if (opt_dialect("poll", optarg, &o->cfg.dialect))
 				return -1;
+			break;
+		case O_STATE:
+			o->state_path = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -438,6 +450,16 @@ static int connect_loop(struct poll_run *r)
 	return 0;
 }
 
+/* §3.5: the state reaches the disk before the request that depends on it reaches the wire. */
+static int persist_state(struct poll_run *r)
+{
+	struct smve_master_state st;
+
+	if (!smve_master_take_state(&r->m, &st) || !r->o->state_path)
+		return 0;
+	return statefile_save(r->o->state_path, &st);
+}
+
 static void run_loop(struct poll_run *r)
 {
 	struct smve_master_result res;
@@ -460,6 +482,10 @@ static void run_loop(struct poll_run *r)
 			handle(r, &res, now);
 		if (r->fd < 0)
 			continue;
+		if (persist_state(r)) {
+			r->status = SMVECTL_EXIT_FAIL;
+			return;
+		}
 		if (flush_output(r, now)) {
 			close_conn(r, now);
 			continue;
@@ -502,7 +528,9 @@ int cmd_poll(int argc, char **argv)
 {
 	static struct poll_opts o;
 	static struct poll_run r;
+	struct smve_master_state st;
 	struct sigaction sa;
+	int have_state = 0;
 
 	memset(&o, 0, sizeof(o));
 	smve_master_config_defaults(&o.cfg);
@@ -517,7 +545,12 @@ int cmd_poll(int argc, char **argv)
 	r.o = &o;
 	r.fd = -1;
 	r.info = o.json ? stderr : stdout;
-	if (smve_master_init(&r.m, &o.cfg, NULL)) {
+	if (o.state_path) {
+		have_state = statefile_load(o.state_path, &st);
+		if (have_state < 0)
+			return SMVECTL_EXIT_USAGE;
+	}
+	if (smve_master_init(&r.m, &o.cfg, have_state > 0 ? &st : NULL)) {
 		fprintf(stderr, "smvectl poll: invalid master configuration\n");
 		return SMVECTL_EXIT_USAGE;
 	}
@@ -534,6 +567,9 @@ int cmd_poll(int argc, char **argv)
 	run_loop(&r);
 	if (r.fd >= 0)
 		close_conn(&r, tool_monotonic_ms());
+	/* the commits of the last replies may not have been saved yet */
+	if (persist_state(&r))
+		r.status = SMVECTL_EXIT_FAIL;
 	print_stats(&r.m);
 	return r.status;
 }

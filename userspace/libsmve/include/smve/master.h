@@ -9,6 +9,7 @@
  *	... after connect():      smve_master_connected(&m, now);
  *	loop {
  *		while (smve_master_tick(&m, now, &r))           handle(&r);
+ *		if (smve_master_take_state(&m, &st))            persist st (before writing);
  *		if ((n = smve_master_output(&m, &p)))           write p[0..n), then
  *			smve_master_written(&m, bytes_written, now);
  *		sleep until smve_master_deadline(&m) or readable;
