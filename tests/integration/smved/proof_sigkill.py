@@ -16,6 +16,7 @@ import json
 import os
 import random
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -47,14 +48,23 @@ def start_sim(sim, tmp, seed, faults):
     return p, line[1].rsplit(":", 1)[1], log
 
 
+def free_port():
+    """A TCP port free right now (the web half needs a fixed one)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def write_conf(tmp, port, extra=""):
     conf = os.path.join(tmp, "smved.conf")
     with open(conf, "w") as f:
-        f.write("[smved]\nstate_dir = %s/state\nrequire_clock_sync = false\n\n"
+        # Never the default 8080: tests must not collide with a running demo.
+        f.write("[smved]\nstate_dir = %s/state\nrequire_clock_sync = false\n"
+                "listen = 127.0.0.1:%d\n\n"
                 "[concentrator E4]\nhost = 127.0.0.1\nport = %s\nlayout = %s\n"
                 "poll_interval_ms = 40\ntimeout_ms = 250\nretries = 3\n"
                 "peh_interval_s = 1\ntimezone = America/Argentina/Buenos_Aires\n"
-                % (tmp, port, LAYOUT) + extra)
+                % (tmp, free_port(), port, LAYOUT) + extra)
     return conf
 
 

@@ -22,6 +22,7 @@ conf() { # conf NAME -> a config with its own state dir
 [smved]
 state_dir = $tmp/$1
 require_clock_sync = false
+listen = 127.0.0.1:$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 [concentrator S1]
 host = 127.0.0.1
 port = $port
