@@ -500,6 +500,22 @@ static void test_table(void)
 	IS(elements_drain(t, NULL, NULL), 6, "drain lists the changed attributes");
 	IS(elements_drain(t, NULL, NULL), 0, "and forgets them");
 	ai_value[0] = 3007;
+	{
+		/* Linked toggle: C (text "42" after the run above is not a value) and A, B linked. */
+		struct element_def td = { .tag = "T", .text = "ES", .fill = 3, .stroke = ELEMENT_NONE,
+					  .on_click_text_toggle = "ES (En servicio), FS (Fuera de servicio, sin tension)",
+					  .linked_text_change = "P; Q,NOPE" };
+		char from[ELEMENT_TEXT_MAX], to[ELEMENT_TEXT_MAX];
+
+		k = elements_add(t, &td, err);
+		OK(k >= 0 && elements_toggle(t, (uint32_t)k, from, to, err) == 3 && !strcmp(to, "FS") &&
+		   !strcmp(elements_get(t, (uint32_t)fidx(t, "P"))->text, "FS") &&
+		   !strcmp(elements_get(t, (uint32_t)fidx(t, "Q"))->text, "FS"),
+		   "toggle copies the new value to the linked elements (label with a comma)");
+		elements_set_text(t, (uint32_t)k, "??");
+		OK(elements_toggle(t, (uint32_t)k, from, to, err) == -1 && strstr(err, "neither"),
+		   "a text that is neither value is refused");
+	}
 	elements_free(t);
 }
 
@@ -552,6 +568,18 @@ static void test_bad_sheets(void)
 	OK(e && e->fill == 3 && e->stroke == 2 && e->mark == 1 && !e->enabled, "3.0 = 3, disabled");
 	OK(elements_color(t, 2) && elements_color(t, 2)->rgb == 0xCC99FF && !elements_color(t, 1),
 	   "palette: good rows kept, bad ones skipped");
+	{
+		/* §9.6 toggle: "1 (Cerrado), 0 (Abierto)" on E4289I01 (text 1), linked E4289S01 (absent). */
+		char from[ELEMENT_TEXT_MAX], to[ELEMENT_TEXT_MAX], err[FORMULA_ERR_MAX];
+		uint32_t i01 = (uint32_t)elements_find(t, "E4289I01");
+
+		OK(elements_toggle(t, i01, from, to, err) == 1 && !strcmp(from, "1") && !strcmp(to, "0") &&
+		   !strcmp(elements_get(t, i01)->text, "0"), "toggle 1 -> 0 (unknown linked tag skipped)");
+		OK(elements_toggle(t, i01, from, to, err) == 1 && !strcmp(elements_get(t, i01)->text, "1"),
+		   "toggle back 0 -> 1");
+		OK(elements_toggle(t, (uint32_t)elements_find(t, "E4252B03"), from, to, err) == -1 &&
+		   strstr(err, "is not \"value (label)"), "no toggle configured: refused");
+	}
 	IS(elements_compile(t, &points, NULL, NULL), 1, "the unclosed SI is the one compile fault");
 	OK(strstr(elements_error(t, (uint32_t)elements_find(t, "E4289I01"), EL_STROKE), "column 30") != NULL,
 	   "with its column");

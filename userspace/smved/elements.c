@@ -126,6 +126,8 @@ void elements_free_graph(struct elements *t)
 	t->rd = NULL;
 	t->pdeps = NULL;
 	t->npdeps = 0;
+	t->graph_elems = 0;
+	t->graph_forms = 0;
 }
 
 void elements_free(struct elements *t)
@@ -386,3 +388,88 @@ void elements_set_err(struct eform *f, const char *msg)
 	f->err = msg ? strdup(msg) : NULL;
 }
 
+
+/* One "value (label)" of a toggle, trimmed, into @out; false when empty or too long. */
+static bool toggle_value(const char *p, size_t n, char *out)
+{
+	const char *paren = memchr(p, '(', n);
+
+	if (paren)
+		n = (size_t)(paren - p);
+	while (n && (*p == ' ' || *p == '\t')) {
+		p++;
+		n--;
+	}
+	while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+		n--;
+	if (!n || n >= ELEMENT_TEXT_MAX)
+		return false;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return true;
+}
+
+int elements_toggle(struct elements *t, uint32_t idx, char *from, char *to, char *err)
+{
+	char v[2][ELEMENT_TEXT_MAX], tag[ELEMENT_TAG_MAX];
+	const char *tg, *p, *cut = NULL;
+	const struct element *e;
+	int depth = 0, changed = 0, which, k;
+
+	if (idx >= t->n) {
+		snprintf(err, FORMULA_ERR_MAX, "no element %u", idx);
+		return -1;
+	}
+	e = &t->el[idx];
+	tg = e->on_click_text_toggle;
+	/* Split at the comma outside parentheses: labels may contain commas. */
+	for (p = tg; *p; p++) {
+		depth += *p == '(' ? 1 : *p == ')' ? -1 : 0;
+		if (*p == ',' && depth == 0) {
+			if (cut) {
+				cut = NULL;
+				break;
+			}
+			cut = p;
+		}
+	}
+	if (!cut || !toggle_value(tg, (size_t)(cut - tg), v[0]) ||
+	    !toggle_value(cut + 1, strlen(cut + 1), v[1])) {
+		snprintf(err, FORMULA_ERR_MAX, "%s: on_click_text_toggle '%.60s' is not \"value (label), value (label)\"",
+			 e->tag, tg);
+		return -1;
+	}
+	if (strcmp(e->text, v[0]) == 0)
+		which = 1;
+	else if (strcmp(e->text, v[1]) == 0)
+		which = 0;
+	else {
+		snprintf(err, FORMULA_ERR_MAX, "%s: text '%.30s' is neither '%.30s' nor '%.30s'", e->tag, e->text,
+			 v[0], v[1]);
+		return -1;
+	}
+	if (from)
+		snprintf(from, ELEMENT_TEXT_MAX, "%.*s", ELEMENT_TEXT_MAX - 1, v[1 - which]);
+	if (to)
+		snprintf(to, ELEMENT_TEXT_MAX, "%.*s", ELEMENT_TEXT_MAX - 1, v[which]);
+	if (elements_set_text(t, idx, v[which]) != 0) {
+		snprintf(err, FORMULA_ERR_MAX, "out of memory");
+		return -1;
+	}
+	changed++;
+	for (p = e->linked_text_change; *p;) {
+		size_t n = strcspn(p, ",; \t");
+
+		if (n && n < sizeof(tag)) {
+			memcpy(tag, p, n);
+			tag[n] = '\0';
+			k = elements_find(t, tag);
+			if (k >= 0 && (uint32_t)k != idx && strcmp(t->el[k].text, v[which]) != 0 &&
+			    elements_set_text(t, (uint32_t)k, v[which]) == 0)
+				changed++;
+		}
+		p += n;
+		p += strspn(p, ",; \t");
+	}
+	return changed;
+}

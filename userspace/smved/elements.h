@@ -133,6 +133,7 @@ int elements_set_formula(struct elements *t, const char *tag, enum element_attr 
  * error; the others still work.  Dependency cycles are not faults.
  * Returns the number of faults, or -1 on allocation failure.  May be called
  * again (e.g. after points were redefined); everything is recompiled.
+ * Elements and formulas added later take part only after the next call.
  */
 int elements_compile(struct elements *t, const struct formula_resolver *points,
 		     element_fault_fn fault, void *ctx);
@@ -173,6 +174,18 @@ void elements_mark_all(struct elements *t);
  * 0, or -1 when @idx is out of range or @text is too long.
  */
 int elements_set_text(struct elements *t, uint32_t idx, const char *text);
+/*
+ * Click toggle (§9.6).  @idx's on_click_text_toggle reads "value (label),
+ * value (label)".  When the element's text is one of the two values it
+ * becomes the other one, on the element and on every existing element
+ * named in linked_text_change (tags separated by commas, semicolons or
+ * spaces; unknown tags are skipped).  @from and @to (capacity
+ * ELEMENT_TEXT_MAX each, may be NULL) receive the old and new value for
+ * the confirmation dialog and the audit log.  Returns the number of
+ * elements whose text changed, or -1 with @err (capacity FORMULA_ERR_MAX)
+ * set: no toggle, malformed toggle, or a text that is neither value.
+ */
+int elements_toggle(struct elements *t, uint32_t idx, char *from, char *to, char *err);
 /*
  * Evaluate the pending formulas in dependency order.  Returns the number
  * of attributes whose value changed.  @steps bounds each formula (0: the

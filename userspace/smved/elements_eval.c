@@ -288,6 +288,8 @@ int elements_compile(struct elements *t, const struct formula_resolver *points,
 		elements_free_graph(t);
 		return -1;
 	}
+	t->graph_elems = t->n;
+	t->graph_forms = t->nforms;
 	return faults;
 }
 
@@ -298,7 +300,7 @@ static void mark_readers(struct elements *t, uint32_t elem, enum element_attr a)
 	size_t key = (size_t)elem * EL_ATTRS + a;
 	uint32_t i;
 
-	if (!t->rd_start)
+	if (!t->rd_start || elem >= t->graph_elems)
 		return;
 	for (i = t->rd_start[key]; i < t->rd_start[key + 1]; i++)
 		t->forms[t->rd[i]].dirty = true;
@@ -402,7 +404,7 @@ unsigned int elements_run(struct elements *t, unsigned int steps)
 
 	if (!t->order)
 		return 0;
-	for (pos = 0; pos < t->nforms; pos++) {
+	for (pos = 0; pos < t->graph_forms; pos++) {
 		struct eform *f = &t->forms[t->order[pos]];
 		struct formula_value v;
 		char err[FORMULA_ERR_MAX];
@@ -477,7 +479,7 @@ int elements_check(struct elements *t, const struct formula_resolver *points,
 	int faults = elements_compile(t, points, check_fault, &cc);
 	size_t i;
 
-	for (i = 0; faults >= 0 && i < t->nforms; i++) {
+	for (i = 0; faults >= 0 && i < t->graph_forms; i++) {
 		const struct eform *f = &t->forms[i];
 		char msg[128];
 

@@ -35,6 +35,8 @@ struct elements {
 	struct eform *forms;
 	size_t nforms, formcap;
 	uint32_t *order;		/* evaluation order (formula indexes) */
+	/* What the graph was built for: later additions wait for a recompile. */
+	size_t graph_elems, graph_forms;
 
 	/* Readers of (element, attribute): CSR over elem * EL_ATTRS + attr. */
 	uint32_t *rd_start;		/* n * EL_ATTRS + 1 */
