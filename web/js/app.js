@@ -214,7 +214,12 @@ async function start() {
 	api.get('/api/v1/colors').then((c) => { binder.setPalette(Array.isArray(c) ? c : c?.colors); binder.bindAll(); }).catch(() => {});
 
 	const feed = new Feed({
-		onHello: (h) => { if (!session.user && h.user) session.set(h.user, h.role); },
+		// The feed's hello says who the server thinks we are (a restarted smved may have dropped the
+		// session): the header and the enabled controls follow it.
+		onHello: (h) => {
+			if (typeof h.role === 'string' && (h.user !== session.user || h.role !== session.role))
+				session.set(h.user || '', h.role);
+		},
 		onDict: (d) => { model.setDict(d); binder.schedule(); },
 		onPoints: (updates, snapshot) => {
 			model.apply(updates);

@@ -115,7 +115,7 @@ export class EnergyView {
 			title: `${m.tag} ${unit}${maxI >= 0 ? ` — max ${v[maxI].toFixed(3)} ${unit} at ${energyLabel(t[maxI] * 1e6)}` : ''}` +
 				(res?.scale ? ` (scale ${res.scale})` : ''),
 			scales: { x: { time: false } },
-			axes: [{ ...themedAxes()[0], values: (u, ticks) => ticks.map((s) => energyLabel(s * 1e6)) }, themedAxes(unit)[1]],
+			axes: [{ ...themedAxes()[0], space: 110, values: (u, ticks) => ticks.map((s) => energyLabel(s * 1e6)) }, themedAxes(unit)[1]],
 			series: [{ value: (u, s) => energyLabel(s * 1e6) }, { label: unit, stroke: cssVar('--accent', '#4af'), width: 1.5, paths: undefined }],
 		}, [t, v], this.chart);
 	}

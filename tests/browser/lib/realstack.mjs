@@ -1,0 +1,134 @@
+// The real stack for browser tests: smve-sim (a concentrator with the demo station's layout) polled
+// by build/bin/smved, which serves a staged web root: web/ as it is, the vendored uPlot under
+// vendor/ and the demo screens under screens/ (smved serves one web root; see web/README.md).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn, execFileSync } from 'node:child_process';
+import { BUILD, WEB, VENDOR, STATION, sleep } from './env.mjs';
+
+export const SMVED = path.join(BUILD, 'bin', 'smved');
+export const SIM = path.join(BUILD, 'bin', 'smve-sim');
+export const LAYOUT = '1:6,3,4 2:6,1,2 3:6,1,2 4:6,1,2 5:6,1,2';
+export const REAL_USERS = { opera: { password: 's3cure-Opera', role: 'operator' }, vista: { password: 's3cure-Vista', role: 'viewer' } };
+
+function stageWebRoot(dir) {
+	fs.rmSync(dir, { recursive: true, force: true });
+	fs.mkdirSync(dir, { recursive: true });
+	fs.cpSync(path.join(WEB, 'index.html'), path.join(dir, 'index.html'));
+	fs.cpSync(path.join(WEB, 'css'), path.join(dir, 'css'), { recursive: true });
+	fs.cpSync(path.join(WEB, 'js'), path.join(dir, 'js'), { recursive: true });
+	fs.cpSync(VENDOR, path.join(dir, 'vendor'), { recursive: true });
+	fs.mkdirSync(path.join(dir, 'screens'));
+	for (const f of fs.readdirSync(STATION))
+		if (/\.svg$/.test(f) || f === 'screens.csv' || f === 'eg.csv')
+			fs.cpSync(path.join(STATION, f), path.join(dir, 'screens', f));
+}
+
+async function freePort() {
+	const net = await import('node:net');
+	return new Promise((resolve) => {
+		const s = net.createServer();
+		s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+	});
+}
+
+function waitLine(child, re, ms) {
+	return new Promise((resolve, reject) => {
+		let buf = '';
+		const t = setTimeout(() => reject(new Error(`timeout waiting for ${re} (got: ${buf.slice(0, 300)})`)), ms);
+		child.stdout.on('data', (d) => {
+			buf += d;
+			const m = re.exec(buf);
+			if (m) { clearTimeout(t); resolve(m); }
+		});
+		child.on('exit', (c) => { clearTimeout(t); reject(new Error(`exited with ${c}: ${buf.slice(0, 300)}`)); });
+	});
+}
+
+export class RealStack {
+	constructor({ eventRate = 2, pollMs = 200 } = {}) {
+		this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smve-real-'));
+		this.www = path.join(BUILD, 'browser-www');
+		Object.assign(this, { eventRate, pollMs });
+	}
+
+	async start() {
+		stageWebRoot(this.www);
+		// Private copies: a rebuild of build/bin during the run must not pull the binaries away.
+		this.smvedBin = path.join(this.dir, 'smved');
+		this.simBin = path.join(this.dir, 'smve-sim');
+		fs.copyFileSync(SMVED, this.smvedBin);
+		fs.copyFileSync(SIM, this.simBin);
+		fs.chmodSync(this.smvedBin, 0o755);
+		fs.chmodSync(this.simBin, 0o755);
+		fs.mkdirSync(path.join(this.dir, 'state'));
+		this.sim = spawn(this.simBin, ['concentrator', '--listen', '127.0.0.1:0', '--layout', LAYOUT, '--event-rate', String(this.eventRate),
+			'--comsys-every', '0', '--seed', '7'], { env: { ...process.env, TZ: 'UTC' }, stdio: ['ignore', 'pipe', 'pipe'] });
+		this.sim.stderr.on('data', () => {});
+		this.sim.on('error', () => {});
+		const m = await waitLine(this.sim, /listen [0-9.]+:(\d+)/, 5000);
+		this.simPort = Number(m[1]);
+		this.port = await freePort();
+		this.conf = path.join(this.dir, 'smved.conf');
+		fs.writeFileSync(this.conf, [
+			'[smved]', `state_dir = ${path.join(this.dir, 'state')}`, `points = ${STATION}`, 'require_clock_sync = false',
+			`listen = 127.0.0.1:${this.port}`, `web_root = ${this.www}`, 'anonymous = viewer', 'ws_tick_ms = 50',
+			'[concentrator E9]', 'host = 127.0.0.1', `port = ${this.simPort}`, 'station = E9', 'timezone = UTC',
+			'comaster_id = 9', `layout = ${LAYOUT}`, `poll_interval_ms = ${this.pollMs}`, 'timeout_ms = 1000', '',
+		].join('\n'));
+		for (const [u, { password, role }] of Object.entries(REAL_USERS))
+			execFileSync(this.smvedBin, ['-c', this.conf, '--add-user', u, '--role', role], { input: `${password}\n` });
+		await this.startSmved();
+		this.base = `http://127.0.0.1:${this.port}/`;
+		return this;
+	}
+
+	async startSmved() {
+		this.log = fs.openSync(path.join(this.dir, 'smved.log'), 'a');
+		this.smved = spawn(this.smvedBin, ['-c', this.conf], { stdio: ['ignore', this.log, this.log] });
+		this.smved.on('error', (e) => { this.spawnError = e; });
+		for (let i = 0; i < 100; i++) {
+			if (this.spawnError)
+				throw new Error(`cannot start smved: ${this.spawnError.message}`);
+			try {
+				const r = await fetch(`http://127.0.0.1:${this.port}/api/v1/status`);
+				if (r.ok) {
+					const s = await r.json();
+					if (s.sources?.[0]?.online)
+						return;
+				}
+			} catch (e) { /* not up yet */ }
+			await sleep(100);
+		}
+		throw new Error(`smved did not come up: ${fs.readFileSync(path.join(this.dir, 'smved.log'), 'utf8').slice(-800)}`);
+	}
+
+	async stopSmved() {
+		if (!this.smved || this.smved.exitCode !== null)
+			return;
+		const p = new Promise((r) => this.smved.once('exit', r));
+		this.smved.kill('SIGTERM');
+		await p;
+		fs.closeSync(this.log);
+	}
+
+	async api(p) {
+		const r = await fetch(`http://127.0.0.1:${this.port}${p}`);
+		return r.json();
+	}
+
+	logTail() {
+		try { return fs.readFileSync(path.join(this.dir, 'smved.log'), 'utf8').slice(-1500); } catch (e) { return ''; }
+	}
+
+	async stop() {
+		await this.stopSmved().catch(() => {});
+		if (this.sim && this.sim.exitCode === null) {
+			const p = new Promise((r) => this.sim.once('exit', r));
+			this.sim.kill('SIGTERM');
+			await p;
+		}
+		fs.rmSync(this.dir, { recursive: true, force: true });
+	}
+}
