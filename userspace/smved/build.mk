@@ -10,6 +10,8 @@ SMVED_CFLAGS   := $(shell pkg-config --cflags $(SMVED_PKGS) 2>/dev/null)
 SMVED_LIBS     := $(shell pkg-config --libs $(SMVED_PKGS) 2>/dev/null) -lwslay -lm
 
 $(SMVED_OBJS): XCFLAGS += $(SMVED_CFLAGS) -I$(TOP)/userspace/smved
+# The installed default web root is PREFIX/share/smve/web (log.c).
+$(BUILD)/obj/userspace/smved/log.o: XCFLAGS += -DSMVE_PREFIX='"$(PREFIX)"'
 
 ifneq ($(SMVED_SRCS),)
 all: $(BUILD)/bin/smved
@@ -28,4 +30,12 @@ install-smved: $(BUILD)/bin/smved
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/smve/web
 	install -m 0755 $(BUILD)/bin/smved $(DESTDIR)$(PREFIX)/sbin/
 	if [ -d web ]; then cp -r web/. $(DESTDIR)$(PREFIX)/share/smve/web/; fi
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/lib/sysusers.d \
+		$(DESTDIR)$(PREFIX)/share/smve/examples/station
+	sed 's|@PREFIX@|$(PREFIX)|g' packaging/systemd/smved.service \
+		>$(DESTDIR)$(PREFIX)/lib/systemd/system/smved.service
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/smved.service
+	install -m 0644 packaging/systemd/smve.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/smve.conf
+	install -m 0644 examples/smved.conf $(DESTDIR)$(PREFIX)/share/smve/examples/
+	install -m 0644 examples/station/*.csv $(DESTDIR)$(PREFIX)/share/smve/examples/station/
 endif

@@ -663,8 +663,15 @@ struct source_tcp *source_tcp_new(struct smved *sm, const struct conc_config *cc
 	s->timer = evtimer_new(sm->base, timer_cb, s);
 	if (!s->timer)
 		goto fail;
-	s->online = true;	/* so that the first set_online(false) marks everything */
-	set_online(s, false, "starting", false);
+	/* Offline until the first valid reply, without an event: nothing was lost yet. */
+	{
+		int64_t now = smved_now_us();
+
+		store_batch_begin(sm->store);
+		store_set_raw(sm->store, s->sp.comm_id, 0, 0, now, now);
+		store_set_stale(sm->store, s->cfg.name, -1, true);
+		store_batch_end(sm->store);
+	}
 	start_connect(s);
 	return s;
 fail:
