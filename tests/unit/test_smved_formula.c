@@ -272,6 +272,9 @@ static void test_functions(void)
 	is("round(-15, -1)", "-20");
 	is("round(1234.5678, -2)", "1200.0");
 	is("round('1')", "E:TypeError*");
+	is("round(1e308, 300)", "1e+308");
+	is("round(0.5, 400)", "0.5");
+	is("round(1.5e-300, 301)", "1.5e-300");
 	is("abs(-3)", "3");
 	is("abs(-2.5)", "2.5");
 	is("abs('x')", "E:TypeError*");
@@ -357,6 +360,8 @@ static void test_hostile(void)
 	buf[FORMULA_TEXT_MAX + 1] = '\0';
 	is(buf, "C1:formula longer than 4096 bytes");
 	is("'x' * 5000", "E:ValueError: string longer than 4096 bytes");
+	is("len(eg * 0 * 4**14)", "0");
+	is("len(eg * 4**14)", "E:MemoryError*");
 	is("'x' * 4096 + 'y'", "E:ValueError*");
 	is("len(str(APLICAR(lambda a: APLICAR(lambda b: APLICAR(lambda c: a.tag * 50, eg), eg), eg)))",
 	   "E:ValueError*");

@@ -224,9 +224,13 @@ static int int_overflow(struct ectx *c, const char *op)
 static int seq_concat(struct ectx *c, const struct formula_value *a, uint32_t times,
 		      const struct formula_value *b, struct formula_value *out)
 {
-	uint64_t n = (uint64_t)a->seq.n * times + (b ? b->seq.n : 0);
 	struct formula_value *v;
+	uint64_t n;
 	uint32_t i;
+
+	if (!a->seq.n)
+		times = 0;	/* [] * 10**9 must not loop a billion times */
+	n = (uint64_t)a->seq.n * times + (b ? b->seq.n : 0);
 
 	if (n > FORMULA_SCRATCH_DEFAULT / sizeof(*v))
 		return ferr(c, "MemoryError", "list too long");

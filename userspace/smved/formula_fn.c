@@ -512,7 +512,9 @@ static int fround(struct ectx *c, struct formula_value *argv, unsigned int argc,
 		return to_int(c, &t, out);
 	}
 	out->type = FV_REAL;
-	if (!isfinite(x->r) || nd > 330) {
+	/* A double >= 1 has at most 52 fractional bits, so at most 52 decimals
+	 * matter; the bound also keeps the %f output inside the buffer. */
+	if (!isfinite(x->r) || nd > 330 || (nd > 60 && fabs(x->r) >= 1.0)) {
 		out->r = x->r;
 	} else if (nd >= 0) {
 		char b[400];
