@@ -374,7 +374,9 @@ static void on_write(struct bufferevent *bev, void *arg)
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
 	(void)bev;
-	(void)what;
+	/* The TLS handshake finishing is reported here too; it is no reason to close. */
+	if (what & BEV_EVENT_CONNECTED)
+		return;
 	/* EOF, error or write timeout: nothing useful can be sent any more. */
 	conn_free(arg);
 }

@@ -417,7 +417,8 @@ static void on_write(struct bufferevent *bev, void *arg)
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
 	(void)bev;
-	(void)what;
+	if (what & BEV_EVENT_CONNECTED)
+		return;
 	schedule_reap(arg);
 }
 
