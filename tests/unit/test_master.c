@@ -176,6 +176,15 @@ static void test_seq_range(void)
 	IS(smve_master_seq_next(0x7F), 0x20, "next(7F) wraps to 20");
 	IS(smve_master_seq_next(0x00), 0x20, "next(00) enters the range");
 	IS(smve_master_seq_next(0xBB), 0x20, "next(BB) enters the range");
+	cfg_base(&c);
+	c.retries = SMVE_MASTER_RETRIES_MAX + 1;
+	IS(smve_master_init(&m, &c, NULL), -MARA_EINVAL, "too many retries refused");
+	cfg_base(&c);
+	c.reply_timeout_ms = 0;
+	IS(smve_master_init(&m, &c, NULL), -MARA_EINVAL, "zero reply timeout refused");
+	cfg_base(&c);
+	c.dst = 0x40;
+	IS(smve_master_init(&m, &c, NULL), -MARA_EINVAL, "src == dst refused");
 
 	cfg_base(&c);
 	c.peh_enabled = false;

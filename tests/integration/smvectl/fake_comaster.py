@@ -74,6 +74,8 @@ class Slave:
         mode = self.args.mode
         if mode == "silent" or (mode == "timeout-once" and n == 1):
             return b""
+        if cmd == 0x13 and self.args.control == "mute":
+            return b""
         if seq == self.last_seq and self.last_reply is not None:
             out = self.last_reply  # rule 1: resend the retry buffer byte for byte
         else:
@@ -142,7 +144,7 @@ def main():
     ap.add_argument("--mode", default="normal",
                     choices=["normal", "silent", "timeout-once", "badbcc-once", "stale-once",
                              "noise"])
-    ap.add_argument("--control", default="ok", choices=["ok", "refuse"])
+    ap.add_argument("--control", default="ok", choices=["ok", "refuse", "mute"])
     ap.add_argument("--lifetime", type=float, default=30.0)
     serve(ap.parse_args())
 

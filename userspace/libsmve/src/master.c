@@ -43,7 +43,9 @@ uint8_t smve_master_seq_next(uint8_t seq)
 int smve_master_init(struct smve_master *m, const struct smve_master_config *cfg,
 		     const struct smve_master_state *st)
 {
-	if (!cfg->reply_timeout_ms || cfg->layout.count > MARA_LAYOUT_MAX ||
+	/* attempts are counted in a byte: keep retries far from wrapping it */
+	if (!cfg->reply_timeout_ms || cfg->retries > SMVE_MASTER_RETRIES_MAX ||
+	    cfg->layout.count > MARA_LAYOUT_MAX ||
 	    cfg->src == cfg->dst || cfg->dst == MARA_ADDR_BROADCAST)
 		return -MARA_EINVAL;
 	memset(m, 0, sizeof(*m));

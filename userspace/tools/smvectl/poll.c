@@ -41,6 +41,8 @@ struct poll_opts {
 	bool json;
 	bool peh_force;
 	const char *state_path;		/* --state FILE, or NULL */
+	struct mara_control control;	/* --control */
+	bool has_control;
 };
 
 struct poll_run {
@@ -51,6 +53,8 @@ struct poll_run {
 	bool need_backoff;		/* a connection was lost: wait before reconnecting */
 	unsigned long replies;
 	unsigned long attempts;		/* connection attempts */
+	bool control_queued;
+	bool control_done;
 	FILE *info;			/* status lines: stdout, or stderr with --json */
 	int status;
 };
@@ -87,6 +91,9 @@ static void usage(FILE *out)
 		"                       synchronised (by default PEH is withheld then)\n"
 		"  --dialect D          firmware (default) or nguru, for events and PEH\n"
 		"  --json               one JSON object per reply on stdout; status lines on stderr\n"
+		"  --control P:B:S      after the first reply, set output port P bit B to state S\n"
+		"                       with 0x13 and print the outcome (ok, refused, mismatch, or\n"
+		"                       unknown when no attempt was answered)\n"
 		"  --state FILE         keep the SEQ state in FILE (read at start, written before\n"
 		"                       each new SEQ goes out) so a later run re-asks an unprinted\n"
 		"                       reply and continues the SEQ stream instead of restarting at 20\n"
@@ -95,7 +102,8 @@ static void usage(FILE *out)
 		"Every new SEQ acknowledges the events of the previous reply (spec §3.1): do not poll\n"
 		"a COMaster that smved is polling too, or events meant for the journal end up here.\n"
 		"\n"
-		"Exit status: 0 after --count replies or a signal, 1 connection given up, 2 bad usage.\n",
+		"Exit status: 0 after --count replies or a signal, 1 connection given up or --control\n"
+		"not confirmed, 2 bad usage.\n",
 		DEFAULT_PORT);
 }
 
@@ -153,10 +161,28 @@ static int parse_count(const char *opt, const char *s, unsigned long max, unsign
 	return 0;
 }
 
+/* "PORT:BIT:STATE", each a number; the device decides which ports exist (§4.1). */
+static int parse_control(const char *s, struct mara_control *c)
+{
+	unsigned int port, bit, state;
+	char extra;
+
+	if (sscanf(s, "%u:%u:%u%c", &port, &bit, &state, &extra) != 3 || port > 255 ||
+	    bit > 254 || state > 1) {
+		fprintf(stderr, "smvectl poll: --control must be PORT:BIT:STATE (port 0..255, bit "
+			"0..254, state 0 or 1), not '%s'\n", s);
+		return -1;
+	}
+	c->port = (uint8_t)port;
+	c->bit = (uint8_t)bit;
+	c->state = (uint8_t)state;
+	return 0;
+}
+
 static int parse_options(int argc, char **argv, struct poll_opts *o)
 {
 	enum { O_INTERVAL = 256, O_TIMEOUT, O_CTIMEOUT, O_RETRIES, O_COUNT, O_MAXCONN, O_SRC,
-	       O_DST, O_PEHINT, O_NOPEH, O_PEHFORCE, O_DIALECT, O_STATE };
+	       O_DST, O_PEHINT, O_NOPEH, O_PEHFORCE, O_DIALECT, O_STATE, O_CONTROL };
 	static const struct option longopts[] = {
 		{ "layout", required_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'j' },
@@ -173,6 +199,7 @@ static int parse_options(int argc, char **argv, struct poll_opts *o)
 		{ "peh-force", no_argument, NULL, O_PEHFORCE },
 		{ "dialect", required_argument, NULL, O_DIALECT },
 		{ "state", required_argument, NULL, O_STATE },
+		{ "control", required_argument, NULL, O_CONTROL },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -244,6 +271,11 @@ static int parse_options(int argc, char **argv, struct poll_opts *o)
 			break;
 		case O_STATE:
 			o->state_path = optarg;
+			break;
+		case O_CONTROL:
+			if (parse_control(optarg, &o->control))
+				return -1;
+			o->has_control = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -327,7 +359,12 @@ static void handle(struct poll_run *r, const struct smve_master_result *res, uin
 		smve_backoff_reset(&r->backoff);
 		smve_master_commit(&r->m, res->seq, now);
 		r->replies++;
-		if (r->o->count && r->replies >= r->o->count)
+		if (r->o->has_control && !r->control_queued) {
+			r->control_queued = true;
+			smve_master_control(&r->m, &r->o->control, 1);
+		}
+		if (r->o->count && r->replies >= r->o->count &&
+		    (!r->o->has_control || r->control_done))
 			stop_signal = -1;
 		break;
 	case SMVE_MR_STALE:
@@ -355,9 +392,14 @@ static void handle(struct poll_run *r, const struct smve_master_result *res, uin
 		     res->frame.seq, res->frame.cmd);
 		break;
 	case SMVE_MR_CONTROL:
-		info(r, "output control port %u bit %u state %u: %s", res->control.port,
-		     res->control.bit, res->control.state,
+		info(r, "output control SEQ %02X port %u bit %u state %u: %s", res->seq,
+		     res->control.port, res->control.bit, res->control.state,
 		     smve_control_status_name(res->control_status));
+		r->control_done = true;
+		if (res->control_status != SMVE_CONTROL_OK)
+			r->status = SMVECTL_EXIT_FAIL;
+		if (r->o->count && r->replies >= r->o->count)
+			stop_signal = -1;
 		break;
 	default:
 		break;

@@ -44,6 +44,7 @@
 #define SMVE_MASTER_SEQ_FIRST		0x20
 #define SMVE_MASTER_SEQ_LAST		0x7F
 #define SMVE_MASTER_CONTROL_QUEUE	4	/* 0x13 commands waiting for their turn */
+#define SMVE_MASTER_RETRIES_MAX		100
 #define SMVE_MASTER_NO_DEADLINE		UINT64_MAX
 
 /*
@@ -64,7 +65,8 @@ struct smve_master_config {
 	uint32_t peh_interval_s;	/* periodic PEH; 0 = only the per-connection one (3600) */
 	uint32_t peh_guard_ms;		/* quiet time after a PEH (50) */
 	uint32_t peh_sv_min_interval_s;	/* rate limit of the bit-6 trigger (60) */
-	uint8_t retries;		/* resends of one SEQ before giving up (3: 4 attempts) */
+	uint8_t retries;		/* resends of one SEQ before giving up (3: 4 attempts);
+					 * at most SMVE_MASTER_RETRIES_MAX */
 	bool peh_enabled;		/* false: never send PEH (e.g. --no-peh) */
 	smve_master_clock_fn clock;	/* NULL: PEH withheld */
 	void *clock_ctx;
@@ -213,7 +215,8 @@ struct smve_master {
  * Initialise @m from @cfg (copied).  @st is the persisted state, or NULL for none (first SEQ
  * 0x20).  A state whose last_seq lies outside 0x20..0x7F is ignored (first SEQ 0x20): a hostile
  * or corrupt file must not select a SEQ outside the range.  Returns 0, or -MARA_EINVAL for an
- * impossible configuration (zero timeouts, layout count above MARA_LAYOUT_MAX, src == dst).
+ * impossible configuration (zero reply timeout, retries above SMVE_MASTER_RETRIES_MAX, layout
+ * count above MARA_LAYOUT_MAX, src == dst, dst broadcast).
  */
 int smve_master_init(struct smve_master *m, const struct smve_master_config *cfg,
 		     const struct smve_master_state *st);
