@@ -102,15 +102,33 @@ static const char *ev(const char *text)
 	return ev_steps(text, 0);
 }
 
+/* @s with bytes outside printable ASCII as \xNN: TAP logs stay text. */
+static const char *printable(const char *s, char *buf, size_t cap)
+{
+	size_t o = 0;
+
+	for (; *s && o + 5 < cap; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch >= 0x20 && ch < 0x7F)
+			buf[o++] = (char)ch;
+		else
+			o += (size_t)snprintf(buf + o, cap - o, "\\x%02X", ch);
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 /* @want is the exact result, or a prefix when it ends with '*'. */
 static void is(const char *text, const char *want)
 {
 	const char *got = ev(text);
 	size_t n = strlen(want);
 	bool ok = n && want[n - 1] == '*' ? strncmp(got, want, n - 1) == 0 : strcmp(got, want) == 0;
+	char a[80], b[80], g[200];
 
-	if (!OK(ok, "%.60s -> %.60s", text, want))
-		tap_diag("  got: %s", got);
+	if (!OK(ok, "%.60s -> %.60s", printable(text, a, sizeof(a)), printable(want, b, sizeof(b))))
+		tap_diag("  got: %s", printable(got, g, sizeof(g)));
 }
 
 static void test_case_and_keywords(void)
