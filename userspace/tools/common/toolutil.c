@@ -69,14 +69,23 @@ bool tool_line_is_blank_or_comment(const char *line)
 
 int tool_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
 {
-	char *end;
+	const char *digits = s;
 	unsigned long v;
+	char *end;
+	int base = 10;
 
+	if (!s)
+		return -1;
+	/* base 0 would read "010" as octal 8: only decimal or an explicit 0x prefix */
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		digits = s + 2;
+		base = 16;
+	}
 	/* strtoul accepts a sign and leading blanks, which no argument here should have */
-	if (!s || !isdigit((unsigned char)s[0]))
+	if (base == 16 ? !isxdigit((unsigned char)digits[0]) : !isdigit((unsigned char)digits[0]))
 		return -1;
 	errno = 0;
-	v = strtoul(s, &end, 0);
+	v = strtoul(digits, &end, base);
 	if (errno || *end || v < min || v > max)
 		return -1;
 	*out = v;

@@ -133,7 +133,7 @@ static int parse_addr(const char *opt, const char *s, uint8_t *out)
 	unsigned long v;
 
 	if (tool_parse_uint(s, 0, 255, &v)) {
-		fprintf(stderr, "smvectl poll: %s must be an address 0..255 (or 0x00..0xFF), "
+		fprintf(stderr, "smvectl poll: %s must be an address 0..255 (decimal, or 0x00..0xFF), "
 			"not '%s'\n", opt, s);
 		return -1;
 	}
