@@ -80,6 +80,16 @@ int main(void)
 	elements_store_changed(t, sub);
 	IS(elements_run(t, 0), 0, "publishing does not re-trigger formulas");
 	store_unsubscribe(s, sub);
+	/* A reload without E4252B05: its derived points go, the others stay. */
+	{
+		struct elements *t2 = elements_new();
+
+		d.tag = "E42VV_00";
+		elements_add(t2, &d, err);
+		IS(elements_forget_points(t2, s), 3, "reload: the vanished element's three points removed");
+		OK(!pt(s, "eg.E4252B05.fill") && pt(s, "eg.E42VV_00.fill"), "only those");
+		elements_free(t2);
+	}
 	elements_free(t);
 	store_free(s);
 	return tap_done();

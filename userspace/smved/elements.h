@@ -242,6 +242,11 @@ size_t elements_store_changed(struct elements *t, struct store_sub *sub);
  */
 int elements_define_points(struct elements *t, struct store *s);
 /*
+ * After a configuration reload: flag removed (store_remove) every derived
+ * "eg.TAG.attr" point whose element is not in @t.  Returns how many.
+ */
+size_t elements_forget_points(const struct elements *t, struct store *s);
+/*
  * Write every changed attribute to its derived point: text points carry
  * the text (value: the number it reads as, else 0); fill/stroke points
  * carry the colour index as value (-1 for None) and "#rrggbb" as text

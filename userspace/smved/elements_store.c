@@ -146,3 +146,52 @@ size_t elements_store_changed(struct elements *t, struct store_sub *sub)
 {
 	return store_sub_drain(sub, changed_one, t);
 }
+
+struct forget {
+	const struct elements *t;
+	uint32_t ids[64];
+	size_t n, total;
+	bool more;
+};
+
+static int forget_one(const struct point *p, void *arg)
+{
+	struct forget *fg = arg;
+	char tag[ELEMENT_TAG_MAX];
+	const char *dot;
+	size_t n;
+
+	if (p->kind != POINT_DERIVED || strncmp(p->tag, "eg.", 3) != 0)
+		return 0;
+	dot = strchr(p->tag + 3, '.');
+	n = dot ? (size_t)(dot - (p->tag + 3)) : 0;
+	if (!n || n >= sizeof(tag))
+		return 0;
+	memcpy(tag, p->tag + 3, n);
+	tag[n] = '\0';
+	if (elements_find(fg->t, tag) >= 0)
+		return 0;
+	if (fg->n == sizeof(fg->ids) / sizeof(fg->ids[0])) {
+		fg->more = true;
+		return 1;
+	}
+	fg->ids[fg->n++] = p->id;
+	return 0;
+}
+
+size_t elements_forget_points(const struct elements *t, struct store *s)
+{
+	struct forget fg = { .t = t };
+	size_t i;
+
+	/* Removing while iterating is not allowed: collect, remove, repeat. */
+	do {
+		fg.n = 0;
+		fg.more = false;
+		store_foreach(s, forget_one, &fg);
+		for (i = 0; i < fg.n; i++)
+			store_remove(s, fg.ids[i]);
+		fg.total += fg.n;
+	} while (fg.more);
+	return fg.total;
+}
