@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "journal.h"
+#include "source_node.h"
 #include "source_tcp.h"
 #include "sources.h"
 #include "store.h"
@@ -25,6 +26,7 @@ struct sources {
 	struct smved *sm;
 	struct evdns_base *dns;
 	struct tcp_entry *tcp;
+	struct buses *buses;
 	struct event *clock_timer;
 	int clock_state;		/* -1 unknown, 0 not synchronised, 1 synchronised */
 	uint32_t clock_point;
@@ -82,6 +84,7 @@ void sources_free(struct sources *ss)
 		free(ss->tcp);
 		ss->tcp = n;
 	}
+	buses_free(ss->buses);
 	if (ss->clock_timer)
 		event_free(ss->clock_timer);
 	if (ss->dns)
@@ -140,6 +143,14 @@ int sources_apply(struct sources *ss)
 		e->next = ss->tcp;
 		ss->tcp = e;
 	}
+	if (ss->buses) {
+		if (buses_apply(ss->buses) < 0)
+			rc = -1;
+	} else if (cfg->buses) {
+		ss->buses = buses_new(ss->sm);
+		if (!ss->buses)
+			rc = -1;
+	}
 	store_mark_end(ss->sm->store);
 	journal_attach_store(ss->sm->journal, ss->sm->store);
 	return rc;
@@ -185,7 +196,7 @@ int smved_sources_foreach(struct smved *sm,
 		if (r)
 			return r;
 	}
-	return 0;
+	return buses_foreach(sm->sources->buses, fn, arg);
 }
 
 int smved_control(struct smved *sm, const char *tag, int state,
@@ -198,5 +209,5 @@ int smved_control(struct smved *sm, const char *tag, int state,
 	for (struct tcp_entry *e = sm->sources->tcp; e; e = e->next)
 		if (!strcmp(source_tcp_config(e->src)->name, p->source))
 			return source_tcp_control(e->src, p->id, state, done, arg);
-	return -ENOSYS;
+	return buses_control(sm->sources->buses, p->id, state, done, arg);
 }

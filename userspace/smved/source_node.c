@@ -1,0 +1,576 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Local buses: smve.ko device nodes read as journaling consumer.  Written
+ * against the UAPI header (<linux/smve.h>, kernel/README.md) because
+ * libsmve's node reader had not landed; the record walk below is the only
+ * part that would move there.
+ *
+ * Durability per read batch:  BEGIN; events (duplicate filter); cursor
+ * {epoch, next seq}; COMMIT;  then SMVE_IOC_COMMIT(last seq).  A crash
+ * between the two re-reads records already stored: the duplicate filter
+ * drops them.  A crash before the COMMIT loses nothing: the kernel keeps
+ * polling with the same SEQ until it is told.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libudev.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <linux/smve.h>
+
+#include "config.h"
+#include "events.h"
+#include "journal.h"
+#include "sheets.h"
+#include "source_node.h"
+#include "sources.h"
+#include "store.h"
+#include "tz.h"
+
+#include "source_node_int.h"
+
+/* --- sysfs ---------------------------------------------------------------------------- */
+
+/* The sysfs directory of the bus attached to @tty, or -1 when none is. */
+static int bus_sysdir(const char *tty, char *dir, size_t cap)
+{
+	DIR *d = opendir("/sys/class/smve");
+	struct dirent *de;
+	int found = -1;
+
+	if (!d)
+		return -1;
+	while (found < 0 && (de = readdir(d))) {
+		char p[512], t[64] = "";
+		FILE *f;
+
+		if (strncmp(de->d_name, "smve", 4) || strchr(de->d_name, '.'))
+			continue;
+		snprintf(p, sizeof(p), "/sys/class/smve/%s/tty", de->d_name);
+		f = fopen(p, "r");
+		if (!f)
+			continue;
+		if (fgets(t, sizeof(t), f))
+			t[strcspn(t, "\n")] = '\0';
+		fclose(f);
+		if (!strcmp(t, tty)) {
+			snprintf(dir, cap, "/sys/class/smve/%s", de->d_name);
+			found = 0;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+static int sysfs_write(const char *dir, const char *attr, const char *val)
+{
+	char p[600];
+	int fd, rc = 0;
+	ssize_t n;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, attr);
+	fd = open(p, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	if (n != (ssize_t)strlen(val))
+		rc = n < 0 ? -errno : -EIO;
+	close(fd);
+	return rc;
+}
+
+/* Apply the configuration's bus settings; PEH settings are refreshed by the timer. */
+void bus_apply_sysfs(struct bus *b, bool full)
+{
+	char dir[300], val[1100];
+	long off = tz_offset(b->cfg.timezone, time(NULL));
+	int enable = b->cfg.peh && sources_clock_ok(b->bs->sm);
+	int rc;
+
+	if (bus_sysdir(b->cfg.tty, dir, sizeof(dir)) < 0)
+		return;
+	if (full) {
+		val[0] = '\0';
+		for (unsigned i = 0; i < b->cfg.layout.count; i++)
+			snprintf(val + strlen(val), sizeof(val) - strlen(val), "%s%u", i ? " " : "",
+				 b->cfg.layout.ied[i].addr);
+		rc = sysfs_write(dir, "ieds", val);
+		if (!rc && mara_layout_format(&b->cfg.layout, val, sizeof(val)) >= 0)
+			rc = sysfs_write(dir, "layout", val);
+		snprintf(val, sizeof(val), "%u", b->cfg.peh_interval_s);
+		if (!rc)
+			rc = sysfs_write(dir, "peh_interval_s", val);
+		if (rc)
+			smved_log(LOG_WARNING, "bus %s: cannot apply the configuration in %s: %s",
+				  b->cfg.tty, dir, strerror(-rc));
+	}
+	/* The kernel sends station time as CLOCK_REALTIME + this offset: keep it right across DST. */
+	if (off != b->peh_offset) {
+		snprintf(val, sizeof(val), "%ld", off);
+		if (!sysfs_write(dir, "peh_utc_offset_s", val))
+			b->peh_offset = off;
+	}
+	if (enable != b->peh_enable) {
+		if (!sysfs_write(dir, "peh_enable", enable ? "1" : "0")) {
+			b->peh_enable = enable;
+			smved_log(LOG_INFO, "bus %s: PEH %s", b->cfg.tty,
+				  enable ? "enabled" : "withheld (clock not synchronised or peh = false)");
+		}
+	}
+}
+
+/* --- journal helpers --------------------------------------------------------------------- */
+
+static void bus_event(struct bus *b, int ied, const char *type, int64_t value, bool alarm,
+		      const char *text)
+{
+	struct journal_new ev = { .source = b->cfg.tty, .station = b->cfg.station, .ied = ied,
+				  .type = type, .rx_us = smved_now_us(), .value = value,
+				  .alarm = alarm, .text = text };
+
+	int rc = journal_append(b->bs->sm->journal, &ev, NULL);
+
+	/* Outside a read batch (a node went away): an event of its own. */
+	if (rc < 0)
+		rc = journal_add(b->bs->sm->journal, &ev, NULL);
+	if (rc > 0)
+		b->info.events++;
+}
+
+static struct smved *SM(const struct bus *b)
+{
+	return b->bs->sm;
+}
+
+static void node_online(struct node *n, bool online, const char *why)
+{
+	struct bus *b = n->bus;
+	int64_t now = smved_now_us();
+	char text[200];
+
+	if (n->online == online)
+		return;
+	n->online = online;
+	store_batch_begin(SM(b)->store);
+	if (n->idx >= 0)
+		store_set_raw(SM(b)->store, b->sp.ied_comm[n->idx], online, 0, now, now);
+	store_set_stale(SM(b)->store, b->cfg.tty, (int)n->addr, !online);
+	store_batch_end(SM(b)->store);
+	snprintf(text, sizeof(text), "bus %s IED %u %s%s%s", b->cfg.tty, n->addr,
+		 online ? "online" : "offline", why ? ": " : "", why ? why : "");
+	bus_event(b, (int)n->addr, "comm", online, !online, text);
+}
+
+/* --- records ---------------------------------------------------------------------------------- */
+
+static void apply_state(struct node *n, const struct smve_rec_state *st, const uint8_t *sv,
+			const uint8_t *di, const uint8_t *ai, int64_t t_us)
+{
+	struct bus *b = n->bus;
+	struct store *s = SM(b)->store;
+
+	if (n->idx < 0 || (st->flags & SMVE_STATE_NEVER))
+		return;
+	store_batch_begin(s);
+	for (size_t k = 0; k < b->sp.n; k++) {
+		const struct binding *bd = &b->sp.b[k];
+		unsigned e;
+		uint32_t raw;
+
+		if (bd->ied_idx != n->idx)
+			continue;
+		switch (bd->kind) {
+		case POINT_SV:
+			e = bd->elem - b->sv_base[n->idx];
+			if (e >= st->sv_len)
+				continue;
+			raw = bd->bit >= 0 ? (sv[e] >> bd->bit) & 1u : sv[e];
+			store_set_raw(s, bd->id, raw, 0, t_us, smved_now_us());
+			break;
+		case POINT_DI:
+			e = bd->elem - b->di_base[n->idx];
+			if (e >= st->di_words)
+				continue;
+			raw = ((unsigned)mara_word(di, e) >> bd->bit) & 1u;
+			store_set_raw(s, bd->id, raw, 0, t_us, smved_now_us());
+			break;
+		case POINT_AI:
+			e = bd->elem - b->ai_base[n->idx];
+			if (e >= st->ai_words)
+				continue;
+			raw = mara_word(ai, e);
+			/* The kernel already qualifies an offline IED's AIs (rule 3). */
+			store_set_raw(s, bd->id, raw, mara_ai_q((u16)raw), t_us, smved_now_us());
+			break;
+		}
+	}
+	if (st->flags & SMVE_STATE_OFFLINE)
+		store_set_stale(s, b->cfg.tty, (int)n->addr, true);
+	store_batch_end(s);
+}
+
+static void rec_event(struct node *n, const struct smve_rec_event *re, int64_t rx_us, bool stale)
+{
+	struct bus *b = n->bus;
+	struct event_ctx ec = { .source = b->cfg.tty, .station = b->cfg.station,
+				.timezone = b->cfg.timezone, .dialect = MARA_DIALECT_FIRMWARE,
+				.store = SM(b)->store, .sheets = SM(b)->cfg->sheets, .sp = &b->sp };
+	struct mara_event me;
+	struct event_buf buf;
+	struct journal_new ev;
+	int rc;
+
+	mara_event_decode(re->raw, MARA_DIALECT_FIRMWARE, &me);
+	/* §5.6: on RS485 the event's IED is the reply's SRC. */
+	me.addr = re->source;
+	event_to_journal(&ec, &me, rx_us, &buf, &ev);
+	rc = journal_append(SM(b)->journal, &ev, NULL);
+	if (rc > 0)
+		b->info.events++;
+	else if (rc == 0)
+		b->info.duplicates++;
+	(void)stale;	/* stale events go through the duplicate filter like all others */
+}
+
+static void rec_command(struct node *n, const struct smve_rec_command *c)
+{
+	static const int result[] = { 0, -EPERM, -EPROTO, -ETIMEDOUT, -EIO, -ENOTCONN };
+
+	for (unsigned i = 0; i < sizeof(n->ctl) / sizeof(n->ctl[0]); i++) {
+		struct ctl_wait *w = &n->ctl[i];
+
+		if (w->used && w->id == c->id) {
+			w->used = false;
+			if (w->done)
+				w->done(c->outcome < 6 ? result[c->outcome] : -EIO, w->arg);
+		}
+	}
+}
+
+static void rec_status(struct node *n, const struct smve_rec_status *st)
+{
+	char text[160];
+
+	switch (st->status) {
+	case SMVE_STATUS_ONLINE:
+		node_online(n, true, NULL);
+		break;
+	case SMVE_STATUS_OFFLINE:
+		snprintf(text, sizeof(text), "%llu failed attempts",
+			 (unsigned long long)st->value);
+		node_online(n, false, text);
+		break;
+	case SMVE_STATUS_DETACHED:
+		node_online(n, false, "detached");
+		break;
+	case SMVE_STATUS_LAYOUT:
+		n->bus->info.layout_errors++;
+		snprintf(text, sizeof(text), "bus %s IED %u: reply layout SV %u DI %u AI %u does"
+			 " not match the configuration", n->bus->cfg.tty, n->addr,
+			 (unsigned)(st->value >> 16) & 0xFF, (unsigned)(st->value >> 8) & 0xFF,
+			 (unsigned)st->value & 0xFF);
+		bus_event(n->bus, (int)n->addr, "layout", 0, true, text);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * Walk whole records of @buf inside the open batch.  Returns the count, or -1
+ * when a record does not parse (the kernel contract is broken: stop reading).
+ */
+static int walk(struct node *n, const uint8_t *buf, size_t len, uint64_t *last_seq)
+{
+	int count = 0;
+
+	while (len >= sizeof(struct smve_record)) {
+		struct smve_record h;
+		const uint8_t *p = buf + sizeof(h);
+		size_t sz;
+
+		memcpy(&h, buf, sizeof(h));
+		sz = SMVE_RECORD_SIZE(h.len);
+		if (h.len > SMVE_RECORD_MAX || sz > len)
+			return -1;
+		switch (h.type) {
+		case SMVE_REC_STATE: {
+			struct smve_rec_state st;
+
+			if (h.len < sizeof(st))
+				return -1;
+			memcpy(&st, p, sizeof(st));
+			if (sizeof(st) + st.sv_len + 2u * (st.di_words + st.ai_words) > h.len)
+				return -1;
+			apply_state(n, &st, p + sizeof(st), p + sizeof(st) + st.sv_len,
+				    p + sizeof(st) + st.sv_len + 2u * st.di_words, h.time_ns / 1000);
+			break;
+		}
+		case SMVE_REC_EVENT: {
+			struct smve_rec_event ev;
+
+			if (h.len < sizeof(ev))
+				return -1;
+			memcpy(&ev, p, sizeof(ev));
+			rec_event(n, &ev, h.time_ns / 1000, h.flags & SMVE_RECF_STALE);
+			break;
+		}
+		case SMVE_REC_STATUS: {
+			struct smve_rec_status st;
+
+			if (h.len < sizeof(st))
+				return -1;
+			memcpy(&st, p, sizeof(st));
+			rec_status(n, &st);
+			break;
+		}
+		case SMVE_REC_COMMAND: {
+			struct smve_rec_command c;
+
+			if (h.len < sizeof(c))
+				return -1;
+			memcpy(&c, p, sizeof(c));
+			rec_command(n, &c);
+			break;
+		}
+		default:
+			break;	/* additive ABI: unknown types are skipped */
+		}
+		if (!(h.flags & SMVE_RECF_COALESCED)) {
+			*last_seq = h.seq;
+			if (!n->epoch)
+				n->epoch = h.epoch;
+			else if (h.epoch != n->epoch)
+				smved_log(LOG_WARNING, "bus %s IED %u: record of epoch %llx in ring"
+					  " %llx", n->bus->cfg.tty, n->addr,
+					  (unsigned long long)h.epoch, (unsigned long long)n->epoch);
+		}
+		buf += sz;
+		len -= sz;
+		count++;
+	}
+	return len ? -1 : count;
+}
+
+/* One durable batch: records' events and the cursor, then the kernel's commit. */
+int node_process(struct node *n, const uint8_t *buf, size_t len)
+{
+	struct journal *j = SM(n->bus)->journal;
+	uint64_t last = 0;
+	struct journal_state js = { .seq = -1 };
+	int count;
+
+	if (journal_begin(j) < 0)
+		return -1;
+	count = walk(n, buf, len, &last);
+	if (count < 0) {
+		journal_rollback(j);
+		smved_log(LOG_ERR, "bus %s IED %u: malformed record from the kernel",
+			  n->bus->cfg.tty, n->addr);
+		return -1;
+	}
+	if (last) {
+		js.epoch = n->epoch;
+		js.cursor = last + 1;
+		if (journal_put_state(j, n->key, &js) < 0) {
+			journal_rollback(j);
+			return -1;
+		}
+	}
+	if (journal_commit(j) < 0)
+		return -1;
+	if (last) {
+		n->cursor = last + 1;
+		n->bus->info.last_reply_us = smved_now_us();
+		if (n->consumer && n->fd >= 0 && ioctl(n->fd, SMVE_IOC_COMMIT, &last) < 0)
+			smved_log(LOG_WARNING, "bus %s IED %u: commit: %s", n->bus->cfg.tty, n->addr,
+				  strerror(errno));
+	}
+	return count;
+}
+
+static void data_lost(struct node *n, uint64_t count, const char *why)
+{
+	char text[200];
+
+	n->bus->info.data_lost += count;
+	snprintf(text, sizeof(text), "bus %s IED %u: %llu record(s) lost (%s)", n->bus->cfg.tty,
+		 n->addr, (unsigned long long)count, why);
+	smved_log(LOG_ERR, "%s", text);
+	if (journal_begin(SM(n->bus)->journal) == 0) {
+		bus_event(n->bus, (int)n->addr, "data_lost", (int64_t)count, true, text);
+		journal_commit(SM(n->bus)->journal);
+	}
+}
+
+static void node_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct node *n = arg;
+	uint8_t *buf = n->bus->bs->buf;
+
+	(void)what;
+	for (int rounds = 0; rounds < 16; rounds++) {	/* then yield to the other sources */
+		ssize_t r = read(fd, buf, READ_BUF);
+
+		if (r > 0) {
+			if (node_process(n, buf, (size_t)r) < 0) {
+				/* Re-read from the committed cursor next time. */
+				if (lseek(fd, (off_t)n->cursor, SEEK_SET) < 0)
+					node_close(n);
+				return;
+			}
+			continue;
+		}
+		if (r == 0) {
+			node_online(n, false, "node removed");
+			node_close(n);
+			return;
+		}
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		if (errno == EPIPE) {
+			uint64_t lost = 0;
+
+			ioctl(fd, SMVE_IOC_LOST, &lost);
+			data_lost(n, lost, "reader overrun");
+			continue;
+		}
+		smved_log(LOG_ERR, "bus %s IED %u: read: %s", n->bus->cfg.tty, n->addr,
+			  strerror(errno));
+		node_close(n);
+		return;
+	}
+}
+
+void node_close(struct node *n)
+{
+	struct bus *b = n->bus;
+
+	for (struct node **pp = &b->nodes; *pp; pp = &(*pp)->next) {
+		if (*pp == n) {
+			*pp = n->next;
+			break;
+		}
+	}
+	for (unsigned i = 0; i < sizeof(n->ctl) / sizeof(n->ctl[0]); i++)
+		if (n->ctl[i].used && n->ctl[i].done)
+			n->ctl[i].done(-ENOTCONN, n->ctl[i].arg);
+	store_set_stale(SM(b)->store, b->cfg.tty, (int)n->addr, true);
+	if (n->ev)
+		event_free(n->ev);
+	if (n->fd >= 0)
+		close(n->fd);	/* detaches the consumer */
+	free(n);
+}
+
+struct node *node_new(struct bus *b, unsigned addr, int fd)
+{
+	struct node *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return NULL;
+	n->bus = b;
+	n->addr = addr;
+	n->fd = fd;
+	n->idx = -1;
+	for (unsigned i = 0; i < b->cfg.layout.count; i++)
+		if (b->cfg.layout.ied[i].addr == addr)
+			n->idx = (int)i;
+	snprintf(n->key, sizeof(n->key), "node:%s.%u", b->cfg.tty, addr);
+	n->next = b->nodes;
+	b->nodes = n;
+	return n;
+}
+
+/* Open /dev node @path of IED @addr on bus @b and resume from the persisted cursor. */
+void node_open(struct bus *b, const char *path, unsigned addr)
+{
+	struct smve_node_info info;
+	struct journal_state js;
+	struct node *n;
+	uint32_t on = SMVE_CONSUMER_ATTACH;
+	int fd, found;
+
+	for (n = b->nodes; n; n = n->next)
+		if (n->addr == addr)
+			return;	/* already open */
+	fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 && (errno == EACCES || errno == EPERM)) {
+		fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd >= 0)
+			smved_log(LOG_WARNING, "%s: read-only: events are not acknowledged durably"
+				  " (grant smved write access in the udev rule)", path);
+	}
+	if (fd < 0) {
+		smved_log(LOG_ERR, "%s: %s", path, strerror(errno));
+		return;
+	}
+	if (ioctl(fd, SMVE_IOC_INFO, &info) < 0 || info.version != SMVE_UAPI_VERSION) {
+		smved_log(LOG_ERR, "%s: not an smve node of UAPI version %d", path,
+			  SMVE_UAPI_VERSION);
+		close(fd);
+		return;
+	}
+	n = node_new(b, addr, fd);
+	if (!n) {
+		close(fd);
+		return;
+	}
+	n->epoch = info.epoch;
+	found = journal_get_state(SM(b)->journal, n->key, &js);
+	if (found > 0 && js.epoch == info.epoch) {
+		n->cursor = js.cursor;
+		if (js.cursor < info.first_seq)
+			data_lost(n, info.first_seq - js.cursor, "overwritten while smved was away");
+	} else {
+		n->cursor = 0;	/* the oldest record */
+		if (found > 0 && info.first_seq > 1)
+			data_lost(n, info.first_seq - 1, "ring restarted and wrapped before smved read it");
+		else if (found > 0)
+			smved_log(LOG_NOTICE, "%s: ring restarted (new epoch): reading it whole", path);
+	}
+	if (lseek(fd, (off_t)n->cursor, SEEK_SET) < 0)
+		smved_log(LOG_WARNING, "%s: seek to %llu: %s", path,
+			  (unsigned long long)n->cursor, strerror(errno));
+	n->consumer = ioctl(fd, SMVE_IOC_CONSUMER, &on) == 0;
+	if (!n->consumer)
+		smved_log(LOG_WARNING, "%s: cannot become the journaling consumer: %s", path,
+			  strerror(errno));
+	n->ev = event_new(SM(b)->base, fd, EV_READ | EV_PERSIST, node_readable, n);
+	if (!n->ev) {
+		node_close(n);
+		return;
+	}
+	event_add(n->ev, NULL);
+	b->info.connects++;
+	smved_log(LOG_INFO, "%s: reading from record %llu (epoch %llx)", path,
+		  (unsigned long long)n->cursor, (unsigned long long)n->epoch);
+	node_readable(fd, EV_READ, n);
+}
+
+/* 0x13 through write(): queued without blocking, the outcome comes as a COMMAND record. */
+int node_control(struct node *n, const struct binding *bd, int state,
+		 void (*done)(int result, void *arg), void *arg)
+{
+	uint8_t req[4] = { MARA_CMD_CONTROL, (uint8_t)bd->local, (uint8_t)bd->bit, (uint8_t)state };
+	struct ctl_wait *w = NULL;
+
+	if (n->fd < 0)
+		return -ENOTCONN;
+	for (unsigned i = 0; i < sizeof(n->ctl) / sizeof(n->ctl[0]) && !w; i++)
+		if (!n->ctl[i].used)
+			w = &n->ctl[i];
+	if (!w)
+		return -EBUSY;
+	if (write(n->fd, req, sizeof(req)) != (ssize_t)sizeof(req))
+		return errno == EBADF ? -EPERM : -errno;
+	/* write() ids are the running count of this file's writes (kernel/README.md). */
+	*w = (struct ctl_wait){ .used = true, .id = n->next_ctl++, .done = done, .arg = arg };
+	return 0;
+}

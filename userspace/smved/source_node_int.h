@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Inside the bus sources: shared by source_node.c (nodes, records) and source_bus.c (buses, udev). */
+#ifndef SMVED_SOURCE_NODE_INT_H
+#define SMVED_SOURCE_NODE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "sheets.h"
+#include "source_node.h"
+
+#define READ_BUF	(64 * 1024)
+#define BUS_TIMER_S	30	/* PEH offset (DST) and clock checks */
+
+struct bus;
+
+struct ctl_wait {
+	bool used;
+	uint32_t id;
+	void (*done)(int result, void *arg);
+	void *arg;
+};
+
+struct node {
+	struct node *next;
+	struct bus *bus;
+	unsigned addr;
+	int idx;			/* layout index */
+	int fd;
+	struct event *ev;
+	char key[80];			/* journal state key "node:<tty>.<A>" */
+	uint64_t epoch, cursor;		/* cursor = next record seq to read */
+	bool consumer;
+	bool online;
+	uint32_t next_ctl;
+	struct ctl_wait ctl[4];
+};
+
+struct bus {
+	struct bus *next;
+	struct buses *bs;
+	struct bus_config cfg;
+	struct source_points sp;
+	unsigned sv_base[MARA_LAYOUT_MAX], di_base[MARA_LAYOUT_MAX], ai_base[MARA_LAYOUT_MAX];
+	struct node *nodes;
+	long peh_offset;		/* last applied, LONG_MIN = never */
+	int peh_enable;			/* last applied, -1 = never */
+	struct smved_source_info info;
+};
+
+struct buses {
+	struct smved *sm;
+	struct udev *udev;
+	struct udev_monitor *mon;
+	struct event *mon_ev, *timer;
+	struct bus *list;
+	uint8_t *buf;
+};
+
+/* source_node.c */
+void bus_apply_sysfs(struct bus *b, bool full);
+struct node *node_new(struct bus *b, unsigned addr, int fd);
+void node_open(struct bus *b, const char *path, unsigned addr);
+void node_close(struct node *n);
+int node_process(struct node *n, const uint8_t *buf, size_t len);
+int node_control(struct node *n, const struct binding *bd, int state,
+		 void (*done)(int result, void *arg), void *arg);
+
+#endif /* SMVED_SOURCE_NODE_INT_H */
