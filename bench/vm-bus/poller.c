@@ -10,7 +10,7 @@
  * attempt, new SEQ after a valid reply).  Timing parameters default to the
  * kernel's automatic values (spec 7.4) so that only the design differs.
  *
- *   poller --tty /dev/ttyS1 --ieds 2-9 --seconds S [--baud B]
+ *   poller --tty /dev/ttyS1 --ieds 2-9 --seconds S [--baud B] [--fifo PRIO]
  *   poller --tty /dev/ttyS1 --marker N    (one frame to address 0x3E, CMD 0x7E,
  *                                          SEQ N: a phase marker in the
  *                                          simulator's timing log)
@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +66,7 @@ static void sleep_until(int64_t t)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: poller --tty DEV (--ieds A-B --seconds S [--baud B] | --marker N)\n");
+	fprintf(stderr, "usage: poller --tty DEV (--ieds A-B --seconds S [--baud B] [--fifo PRIO] | --marker N)\n");
 	exit(2);
 }
 
@@ -183,7 +184,7 @@ int main(int argc, char **argv)
 {
 	const char *tty = NULL;
 	unsigned int baud = 115200, lo = 0, hi = 0, seconds = 0;
-	long marker = -1;
+	long marker = -1, fifo = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (i + 1 >= argc)
@@ -194,6 +195,8 @@ int main(int argc, char **argv)
 			baud = (unsigned int)num(argv[++i], 1200, 230400, "--baud");
 		} else if (!strcmp(argv[i], "--seconds")) {
 			seconds = (unsigned int)num(argv[++i], 1, 3600, "--seconds");
+		} else if (!strcmp(argv[i], "--fifo")) {
+			fifo = num(argv[++i], 1, 99, "--fifo");
 		} else if (!strcmp(argv[i], "--marker")) {
 			marker = num(argv[++i], 0, 255, "--marker");
 		} else if (!strcmp(argv[i], "--ieds")) {
@@ -225,6 +228,15 @@ int main(int argc, char **argv)
 	}
 	if (!lo || !seconds)
 		usage();
+	if (fifo) {
+		/* The same real-time class the kernel master's thread gets from fifo_priority. */
+		struct sched_param sp = { .sched_priority = (int)fifo };
+
+		if (sched_setscheduler(0, SCHED_FIFO, &sp) < 0) {
+			fprintf(stderr, "poller: SCHED_FIFO %ld: %s\n", fifo, strerror(errno));
+			return 1;
+		}
+	}
 
 	/* Kernel defaults (spec 7.4 and kernel/README.md), derived from the character time. */
 	double tc_us = 10.0 * 1e6 / baud;
