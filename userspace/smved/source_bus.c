@@ -125,6 +125,12 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 		bus_apply_sysfs(b, false);
 }
 
+void buses_refresh_peh(struct buses *bs)
+{
+	for (struct bus *b = bs ? bs->list : NULL; b; b = b->next)
+		bus_apply_sysfs(b, false);
+}
+
 static struct bus *bus_new(struct buses *bs, const struct bus_config *bc)
 {
 	struct bus *b = calloc(1, sizeof(*b));

@@ -31,6 +31,8 @@ struct buses *buses_new(struct smved *sm);
 /* Reconcile with a reloaded sm->cfg: buses added, removed or changed.  0 or -1. */
 int buses_apply(struct buses *b);
 void buses_free(struct buses *b);
+/* Re-apply the PEH settings now (the host clock's synchronisation changed). */
+void buses_refresh_peh(struct buses *b);
 /* Statistics of every bus (one entry per [bus]). */
 int buses_foreach(struct buses *b,
 		  int (*fn)(const struct smved_source_info *si, void *arg), void *arg);

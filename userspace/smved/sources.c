@@ -178,6 +178,8 @@ bool sources_clock_ok(struct smved *sm)
 		smved_log(synced ? LOG_NOTICE : LOG_WARNING, "%s", ev.text);
 	}
 	ss->clock_state = synced;
+	/* Buses send PEH from the kernel: tell them at once, not at their next timer. */
+	buses_refresh_peh(ss->buses);
 	return synced;
 }
 
