@@ -12,7 +12,7 @@ export const SIM = path.join(BUILD, 'bin', 'smve-sim');
 export const LAYOUT = '1:6,3,4 2:6,1,2 3:6,1,2 4:6,1,2 5:6,1,2';
 export const REAL_USERS = { opera: { password: 's3cure-Opera', role: 'operator' }, vista: { password: 's3cure-Vista', role: 'viewer' } };
 
-function stageWebRoot(dir) {
+function stageWebRoot(dir, screens) {
 	fs.rmSync(dir, { recursive: true, force: true });
 	fs.mkdirSync(dir, { recursive: true });
 	fs.cpSync(path.join(WEB, 'index.html'), path.join(dir, 'index.html'));
@@ -20,10 +20,12 @@ function stageWebRoot(dir) {
 	fs.cpSync(path.join(WEB, 'js'), path.join(dir, 'js'), { recursive: true });
 	fs.cpSync(VENDOR, path.join(dir, 'vendor'), { recursive: true });
 	fs.mkdirSync(path.join(dir, 'screens'));
-	for (const f of fs.readdirSync(STATION))
-		if (/\.svg$/.test(f) || f === 'screens.csv' || f === 'eg.csv')
-			fs.cpSync(path.join(STATION, f), path.join(dir, 'screens', f));
+	for (const f of screens)
+		fs.cpSync(f, path.join(dir, 'screens', path.basename(f)));
 }
+
+const demoScreens = () => fs.readdirSync(STATION).filter((f) => /\.svg$/.test(f) || f === 'screens.csv' || f === 'eg.csv')
+	.map((f) => path.join(STATION, f));
 
 async function freePort() {
 	const net = await import('node:net');
@@ -47,14 +49,17 @@ function waitLine(child, re, ms) {
 }
 
 export class RealStack {
-	constructor({ eventRate = 2, pollMs = 200 } = {}) {
+	// Defaults: the demo station with a random simulator.  For other data give points (sheets
+	// folder), screens (files to serve under /screens/), comaster, layout and simArgs.
+	constructor({ eventRate = 2, pollMs = 200, points = STATION, screens = demoScreens(), comaster = 9, station = 'E9',
+		layout = LAYOUT, simArgs = null, www = 'browser-www' } = {}) {
 		this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smve-real-'));
-		this.www = path.join(BUILD, 'browser-www');
-		Object.assign(this, { eventRate, pollMs });
+		this.www = path.join(BUILD, www);
+		Object.assign(this, { eventRate, pollMs, points, screens, comaster, station, layout, simArgs });
 	}
 
 	async start() {
-		stageWebRoot(this.www);
+		stageWebRoot(this.www, this.screens);
 		// Private copies: a rebuild of build/bin during the run must not pull the binaries away.
 		this.smvedBin = path.join(this.dir, 'smved');
 		this.simBin = path.join(this.dir, 'smve-sim');
@@ -63,8 +68,8 @@ export class RealStack {
 		fs.chmodSync(this.smvedBin, 0o755);
 		fs.chmodSync(this.simBin, 0o755);
 		fs.mkdirSync(path.join(this.dir, 'state'));
-		this.sim = spawn(this.simBin, ['concentrator', '--listen', '127.0.0.1:0', '--layout', LAYOUT, '--event-rate', String(this.eventRate),
-			'--comsys-every', '0', '--seed', '7'], { env: { ...process.env, TZ: 'UTC' }, stdio: ['ignore', 'pipe', 'pipe'] });
+		const simArgs = this.simArgs || ['--layout', this.layout, '--event-rate', String(this.eventRate), '--comsys-every', '0', '--seed', '7'];
+		this.sim = spawn(this.simBin, ['concentrator', '--listen', '127.0.0.1:0', ...simArgs], { env: { ...process.env, TZ: 'UTC' }, stdio: ['ignore', 'pipe', 'pipe'] });
 		this.sim.stderr.on('data', () => {});
 		this.sim.on('error', () => {});
 		const m = await waitLine(this.sim, /listen [0-9.]+:(\d+)/, 5000);
@@ -72,10 +77,10 @@ export class RealStack {
 		this.port = await freePort();
 		this.conf = path.join(this.dir, 'smved.conf');
 		fs.writeFileSync(this.conf, [
-			'[smved]', `state_dir = ${path.join(this.dir, 'state')}`, `points = ${STATION}`, 'require_clock_sync = false',
+			'[smved]', `state_dir = ${path.join(this.dir, 'state')}`, `points = ${this.points}`, 'require_clock_sync = false',
 			`listen = 127.0.0.1:${this.port}`, `web_root = ${this.www}`, 'anonymous = viewer', 'ws_tick_ms = 50',
-			'[concentrator E9]', 'host = 127.0.0.1', `port = ${this.simPort}`, 'station = E9', 'timezone = UTC',
-			'comaster_id = 9', `layout = ${LAYOUT}`, `poll_interval_ms = ${this.pollMs}`, 'timeout_ms = 1000', '',
+			`[concentrator ${this.station}]`, 'host = 127.0.0.1', `port = ${this.simPort}`, `station = ${this.station}`, 'timezone = UTC',
+			`comaster_id = ${this.comaster}`, this.layout ? `layout = ${this.layout}` : '; layout from ied.csv', `poll_interval_ms = ${this.pollMs}`, 'timeout_ms = 1000', '',
 		].join('\n'));
 		for (const [u, { password, role }] of Object.entries(REAL_USERS))
 			execFileSync(this.smvedBin, ['-c', this.conf, '--add-user', u, '--role', role], { input: `${password}\n` });
