@@ -542,6 +542,44 @@ static void test_table(void)
 	elements_free(t);
 }
 
+/* A long chain and a long cycle: iterative ordering, hashed lookups. */
+static void test_scale(void)
+{
+	enum { N = 5000 };
+	struct elements *t = elements_new();
+	struct element_def d = { .text = "0", .fill = ELEMENT_NONE, .stroke = ELEMENT_NONE };
+	char tag[ELEMENT_TAG_MAX], f[96], err[FORMULA_ERR_MAX];
+	bool ok = true;
+	int i;
+
+	for (i = 0; i < N && ok; i++) {
+		snprintf(tag, sizeof(tag), "E%d", i);
+		d.tag = tag;
+		ok = elements_add(t, &d, err) == i;
+	}
+	OK(ok && elements_find(t, "E4321") == 4321 && elements_find(t, "E5000") == -1, "5000 elements, found by tag");
+	/* E0 <- E1 <- ... <- E3999 (each reads the next), sheet order against the chain. */
+	for (i = 0; i < 3999 && ok; i++) {
+		snprintf(tag, sizeof(tag), "E%d", i);
+		snprintf(f, sizeof(f), "str(int(eg.E%d.text) + 1)", i + 1);
+		ok = elements_set_formula(t, tag, EL_TEXT, f, (unsigned int)i + 2, err) == 0;
+	}
+	/* A 1000-member cycle E4000 -> E4001 -> ... -> E4999 -> E4000 on fill. */
+	for (i = 4000; i < N && ok; i++) {
+		snprintf(tag, sizeof(tag), "E%d", i);
+		snprintf(f, sizeof(f), "SI(eg.E%d.fill = None, 1, 2)", i == N - 1 ? 4000 : i + 1);
+		ok = elements_set_formula(t, tag, EL_FILL, f, (unsigned int)i + 2, err) == 0;
+	}
+	OK(ok, "5000 formulas attached");
+	IS(elements_compile(t, NULL, NULL, NULL), 0, "compile");
+	elements_mark_all(t);
+	elements_run(t, 0);
+	OK(strcmp(elements_get(t, 0)->text, "3999") == 0, "a 4000-long chain settles in one pass");
+	OK(elements_in_cycle(t, 4000, EL_FILL) && elements_in_cycle(t, 4999, EL_FILL) &&
+	   !elements_in_cycle(t, 0, EL_TEXT), "the 1000-member cycle is found, the chain is not one");
+	elements_free(t);
+}
+
 /* --- sheets with every kind of problem (tests/fixtures/formula/bad) ------------ */
 
 static char diags[4096];
@@ -636,6 +674,7 @@ int main(void)
 	test_repr();
 	test_table();
 	test_bad_sheets();
+	test_scale();
 	ev(NULL);
 	elements_free(W);
 	return tap_done();

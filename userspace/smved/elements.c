@@ -153,11 +153,48 @@ void elements_free(struct elements *t)
 	}
 	elements_free_graph(t);
 	free(t->el);
+	free(t->hash);
 	free(t->form_of);
 	free(t->changed);
 	free(t->forms);
 	formula_scratch_free(t->scratch);
 	free(t);
+}
+
+static size_t tag_hash(const char *tag)
+{
+	size_t h = 2166136261u;	/* FNV-1a */
+
+	for (; *tag; tag++)
+		h = (h ^ (unsigned char)*tag) * 16777619u;
+	return h;
+}
+
+/* Index element @i; grows (rehashes) first when the table is half full. */
+static int hash_insert(struct elements *t, uint32_t i)
+{
+	size_t mask, k;
+
+	if (2 * (t->n + 1) >= t->hash_cap) {
+		size_t cap = t->hash_cap ? t->hash_cap * 2 : 256, j;
+		uint32_t *h = calloc(cap, sizeof(*h));
+
+		if (!h)
+			return -1;
+		free(t->hash);
+		t->hash = h;
+		t->hash_cap = cap;
+		for (j = 0; j < i; j++) {
+			for (k = tag_hash(t->el[j].tag) & (cap - 1); h[k]; k = (k + 1) & (cap - 1))
+				;
+			h[k] = (uint32_t)j + 1;
+		}
+	}
+	mask = t->hash_cap - 1;
+	for (k = tag_hash(t->el[i].tag) & mask; t->hash[k]; k = (k + 1) & mask)
+		;
+	t->hash[k] = i + 1;
+	return 0;
 }
 
 static bool valid_tag(const char *tag)
@@ -244,12 +281,19 @@ int elements_add(struct elements *t, const struct element_def *d, char *err)
 	e->enabled = d->enabled;
 	t->form_of[t->n][EL_TEXT] = t->form_of[t->n][EL_FILL] = t->form_of[t->n][EL_STROKE] = -1;
 	t->changed[t->n] = (1u << EL_ATTRS) - 1;	/* the sheet's value is news */
-	t->n++;
+	if (!oom && hash_insert(t, (uint32_t)t->n) != 0)
+		oom = true;
 	if (oom) {
+		free(e->description);
+		free(e->text);
+		free(e->screen);
+		free(e->on_click_jump);
+		free(e->on_click_text_toggle);
+		free(e->linked_text_change);
 		snprintf(err, FORMULA_ERR_MAX, "out of memory");
 		return -1;
 	}
-	return (int)t->n - 1;
+	return (int)t->n++;
 }
 
 int elements_set_color(struct elements *t, unsigned int index, uint32_t rgb,
@@ -335,13 +379,14 @@ const struct element *elements_get(const struct elements *t, uint32_t idx)
 
 int elements_find(const struct elements *t, const char *tag)
 {
-	size_t i;
+	size_t mask, k;
 
-	/* Linear: tables have hundreds of elements and lookups happen at
-	 * configuration time only (evaluation uses bound slots). */
-	for (i = 0; i < t->n; i++)
-		if (strcmp(t->el[i].tag, tag) == 0)
-			return (int)i;
+	if (!t->hash_cap)
+		return -1;
+	mask = t->hash_cap - 1;
+	for (k = tag_hash(tag) & mask; t->hash[k]; k = (k + 1) & mask)
+		if (strcmp(t->el[t->hash[k] - 1].tag, tag) == 0)
+			return (int)t->hash[k] - 1;
 	return -1;
 }
 

@@ -28,6 +28,8 @@ struct pdep {
 
 struct elements {
 	struct element *el;
+	uint32_t *hash;			/* open addressing: index + 1, 0 = empty */
+	size_t hash_cap;		/* power of two, > 2 * n */
 	size_t n, cap;
 	int32_t (*form_of)[EL_ATTRS];	/* per element: formula index or -1 */
 	uint8_t *changed;		/* per element: bit mask of attributes */
