@@ -34,7 +34,6 @@ struct bus {
 	struct bus_config *cfg;
 	struct station st;
 	struct slave *slaves;	/* one per IED */
-	struct slave **slave_ptrs;
 	struct target *tgt;
 	struct faults *faults;
 	struct wire wire;
@@ -182,7 +181,7 @@ static void handle_frame(struct bus *b, const uint8_t *fr, size_t flen,
 		return;
 	}
 	if (f.dst == MARA_ADDR_BROADCAST) {
-		station_broadcast(&b->st, &f, b->slave_ptrs, b->st.gen.count);
+		station_broadcast(&b->st, &f, b->slaves, b->st.gen.count);
 		return;
 	}
 	idx = gen_find(&b->st.gen, f.dst);
@@ -318,13 +317,11 @@ int bus_run(struct bus_config *cfg)
 	timing_open(&b.timing, cfg->timing_log);
 	mara_reasm_init(&b.rs);
 	b.slaves = calloc(n, sizeof(*b.slaves));
-	b.slave_ptrs = calloc(n, sizeof(*b.slave_ptrs));
 	b.tgt = calloc(n, sizeof(*b.tgt));
-	if (!b.slaves || !b.slave_ptrs || !b.tgt)
+	if (!b.slaves || !b.tgt)
 		sim_fatal(0, "out of memory");
 	for (i = 0; i < n; i++) {
 		slave_init(&b.slaves[i], IED_STACK, cfg->seq_cmp, cfg->c.bcast);
-		b.slave_ptrs[i] = &b.slaves[i];
 	}
 	/* IEDs start unsynchronised: SV bit 6 = 0 until their first PEH. */
 	gen_init(&b.st.gen, &cfg->layout, 0, false, &cfg->c.gen, &b.st.clock,
@@ -362,7 +359,6 @@ int bus_run(struct bus_config *cfg)
 	for (i = 0; i < n; i++)
 		slave_free(&b.slaves[i]);
 	free(b.slaves);
-	free(b.slave_ptrs);
 	free(b.tgt);
 	gen_free(&b.st.gen);
 	timing_close(&b.timing);

@@ -113,7 +113,7 @@ static int listen_on(const char *spec)
 
 static void print_listen_address(int fd)
 {
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss = { 0 };
 	socklen_t sl = sizeof(ss);
 	char host[NI_MAXHOST], serv[NI_MAXSERV];
 
@@ -238,14 +238,13 @@ static void handle_frame(struct co *co, struct client *c, const uint8_t *fr,
 	uint8_t out[MARA_QTY_MAX];
 	unsigned int len = 0;
 	enum req_result res;
-	struct slave *sl = &co->slave;
 	bool disconnect;
 
 	if (mara_parse(fr, flen, &f))
 		return;
 	co->requests++;
 	if (f.dst == MARA_ADDR_BROADCAST) {
-		station_broadcast(&co->st, &f, &sl, 1);
+		station_broadcast(&co->st, &f, &co->slave, 1);
 		return;
 	}
 	if (f.dst != co->cfg->addr) {

@@ -183,7 +183,7 @@ enum req_result station_request(struct station *st, const struct target *t,
 }
 
 bool station_broadcast(struct station *st, const struct mara_frame *f,
-		       struct slave *const *slaves, unsigned int n)
+		       struct slave *slaves, unsigned int n)
 {
 	struct mara_time t;
 	unsigned int i;
@@ -202,7 +202,7 @@ bool station_broadcast(struct station *st, const struct mara_frame *f,
 	}
 	gen_peh(&st->gen, ns);
 	for (i = 0; i < n; i++)
-		slave_broadcast(slaves[i], f->seq);
+		slave_broadcast(&slaves[i], f->seq);
 	sim_log(1, "PEH SEQ %02X: clock set to %04u-%02u-%02u %02u:%02u:%02u",
 		f->seq, t.year, t.month, t.day, t.hour, t.minute, t.second);
 	return true;

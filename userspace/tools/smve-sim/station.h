@@ -54,11 +54,11 @@ enum req_result station_request(struct station *st, const struct target *t,
 
 /*
  * Handle a verified broadcast (DST FF): a valid PEH sets the clock; then
- * every slave in @slaves applies the broadcast's SEQ (rule 4).  Invalid or
+ * every slave of the array @slaves[0..n) applies the broadcast's SEQ (rule 4).  Invalid or
  * unknown broadcasts change nothing.  Returns true when processed.
  */
 bool station_broadcast(struct station *st, const struct mara_frame *f,
-		       struct slave *const *slaves, unsigned int n);
+		       struct slave *slaves, unsigned int n);
 
 /*
  * Payload bytes of a 0x10 reply for IEDs [first, first + n) without
