@@ -14,7 +14,15 @@
  * `and` returning an operand, int vs real arithmetic, `/` always real,
  * Python's str(), int() and float() conversions).  Deliberate differences:
  * integers are 64-bit (overflow is an error instead of a big integer), SI
- * is lazy, and `=` is equality without nguru's textual rewrite.
+ * is lazy, `=` is equality without nguru's textual rewrite, comparisons do
+ * not chain, and a negative number to a fractional power is an error
+ * (Python would give a complex number).
+ *
+ * Names: keywords, function names, the namespaces ai/di/eg and attribute
+ * names are case-insensitive; tags and lambda parameters are
+ * case-sensitive.  FLOAT (format with n decimals) and float (conversion)
+ * differ only in case: the exact spelling "FLOAT" formats, every other
+ * spelling of "float" converts.
  *
  * Threading: none.  A compiled formula is immutable and may be evaluated
  * with any scratch; a scratch serves one evaluation at a time.
