@@ -3,17 +3,15 @@
 """Integration tests of `smve-sim concentrator` over loopback TCP."""
 
 import os
-import random
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from simlib import (Link, Reply, Sim, Tap, TMP, build, control, event_fields,  # noqa: E402
+from simlib import (Link, Reply, Sim, Tap, build, control, event_fields,  # noqa: E402
                     free_tmp, peh, poll, read_events, run_sim, verify)
 
 L3 = "1:6,3,4 2:6,1,2 3:6,1,2"
 QUIET = ["--event-rate", "0", "--comsys-every", "0"]
-CAPTURE = "/work/shared/data/tramas140114.txt"
 
 
 def start(extra, layout=L3):
