@@ -4,11 +4,13 @@
  * arena (the lexer is formula_lex.c, evaluation formula_eval.c, built-in
  * functions formula_fn.c).
  *
- * Safety: the text is bounded (FORMULA_TEXT_MAX), the parse depth is
- * bounded (FORMULA_DEPTH_MAX) and so is the tree, hence the evaluator's
- * recursion; the tree lives in a per-formula arena capped by
- * FORMULA_NODES_MAX; evaluation allocates only from a fixed scratch and
- * every node visit spends one step of a budget.
+ * Safety: the text is bounded (FORMULA_TEXT_MAX) and the parser's
+ * recursion by FORMULA_DEPTH_MAX.  Operator chains such as 1+1+...+1 are
+ * parsed by loops into left-deep trees, so the tree (and the evaluator's
+ * recursion) is deeper only up to FORMULA_NODES_MAX nodes, a few hundred
+ * KiB of stack at most.  The tree lives in a per-formula arena; evaluation
+ * allocates only from a fixed scratch and every node visit spends one step
+ * of a budget.
  */
 #include <errno.h>
 #include <math.h>
