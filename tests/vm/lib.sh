@@ -14,6 +14,25 @@ VM_TESTLOGS=$SMVE_BUILD/test-logs
 
 vm_log() { echo "# vm: $*" >&2; }
 
+# vm_locked <name> <command...>: run a command holding $VM/.lock-<name>.  Several engineers and
+# suites use the test bed at once: builds into shared directories and VM boots (which compete for
+# the two cores and would skew each other's timing) are serialised.
+vm_locked() {
+	local name=$1 fd rc
+	shift
+	mkdir -p "$VM"
+	exec {fd}>"$VM/.lock-$name"
+	if ! flock -w 3600 "$fd"; then
+		exec {fd}>&-
+		echo "timed out waiting for $VM/.lock-$name" >&2
+		return 1
+	fi
+	"$@"
+	rc=$?
+	exec {fd}>&-
+	return $rc
+}
+
 # Monotonic seconds with sub-second resolution, for the timings the suites print.
 vm_now() { awk '{print $1}' /proc/uptime; }
 vm_elapsed() { awk -v a="$1" -v b="$(vm_now)" 'BEGIN {printf "%.1f", b - a}'; }
@@ -45,6 +64,10 @@ file_is_static() { ! ldd "$1" >/dev/null 2>&1; }
 # is downloaded with apt-get download into the cache and only its /boot is unpacked: it is never
 # installed on the host.
 vm_kernel() {
+	vm_locked "kernel-$1" vm_kernel_unlocked "$1"
+}
+
+vm_kernel_unlocked() {
 	local rel=$1 dir=$VM/kernel/$1 deb
 	if [ ! -s "$dir/vmlinuz" ]; then
 		mkdir -p "$VM_CACHE" "$dir"
@@ -82,6 +105,10 @@ vm_headers() {
 # kernel/ in $VM/module-<release>, so that several releases can be built side by side) and prints
 # its path.  Build output goes to $VM/module-<release>.log.
 vm_module() {
+	vm_locked "module-$1" vm_module_unlocked "$1"
+}
+
+vm_module_unlocked() {
 	local rel=$1 kdir out=$VM/module-$1 log=$VM/module-$1.log
 	kdir=$(vm_headers "$rel") || return 1
 	[ -f "$SMVE_TOP/Kbuild" ] || { echo "no Kbuild at the top of the tree yet (kernel engineer)" >&2; return 1; }
@@ -177,9 +204,13 @@ vm_copy_with_libs() {
 # uncompressed newc archive.  The module and the scenario are appended as further archives (the
 # kernel unpacks concatenated archives in order).
 vm_base_initramfs() {
-	local stage=$VM/stage-base out=$VM/base.cpio
+	vm_locked base vm_base_initramfs_unlocked
+}
+
+vm_base_initramfs_unlocked() {
+	local stage out=$VM/base.cpio
 	vm_build_guest_programs || return 1
-	rm -rf "$stage"
+	stage=$(mktemp -d "$VM/stage-base.XXXXXX") || return 1
 	mkdir -p "$stage"/{bin,sbin,etc,proc,sys,dev,run,tmp,root,tests,lib/modules,lib/udev/rules.d,etc/udev/rules.d,var/log}
 	cp /bin/busybox "$stage/bin/busybox"
 	local applet
@@ -201,7 +232,11 @@ vm_base_initramfs() {
 	chmod 755 "$stage/init"
 	cp "$VM"/bin/* "$stage/tests/" 2>/dev/null
 	rm -f "$stage"/tests/*.log
-	(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) >"$out" || return 1
+	# Renamed into place: a boot that is concatenating the previous archive keeps reading it.
+	(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) >"$out.tmp.$$" ||
+		{ rm -rf "$stage" "$out.tmp.$$"; return 1; }
+	mv -f "$out.tmp.$$" "$out"
+	rm -rf "$stage"
 	echo "$out"
 }
 
