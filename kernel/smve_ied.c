@@ -490,7 +490,9 @@ static ssize_t smve_write(struct file *file, const char __user *buf,
 	struct smve_cmd *c;
 	u32 id;
 
-	if (count < 1 || count > sizeof(frame))
+	if (count == 0)		/* no CMD byte: nothing to send */
+		return 0;
+	if (count > sizeof(frame))
 		return -EMSGSIZE;
 	if (copy_from_user(frame, buf, count))
 		return -EFAULT;
