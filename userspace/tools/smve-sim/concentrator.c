@@ -133,6 +133,8 @@ static void client_close(struct client *c, const char *why)
 	close(c->fd);
 	c->fd = -1;
 	c->head = c->count = 0;
+	free(c->out);
+	c->out = NULL;
 }
 
 static void accept_clients(struct co *co)
@@ -165,6 +167,13 @@ static void accept_clients(struct co *co)
 		if (!c) {
 			sim_warn("refusing %s:%s: %u clients already connected",
 				 host, serv, co->cfg->max_clients);
+			close(fd);
+			continue;
+		}
+		/* Queues are allocated per connection: --max-clients costs nothing idle. */
+		c->out = malloc(OUTQ_LEN * sizeof(*c->out));
+		if (!c->out) {
+			sim_warn("refusing %s:%s: out of memory", host, serv);
 			close(fd);
 			continue;
 		}
@@ -414,12 +423,8 @@ int concentrator_run(struct co_config *cfg)
 	co.cl = calloc(cfg->max_clients, sizeof(*co.cl));
 	if (!co.cl)
 		sim_fatal(0, "out of memory");
-	for (i = 0; i < cfg->max_clients; i++) {
+	for (i = 0; i < cfg->max_clients; i++)
 		co.cl[i].fd = -1;
-		co.cl[i].out = malloc(OUTQ_LEN * sizeof(struct chunk));
-		if (!co.cl[i].out)
-			sim_fatal(0, "out of memory");
-	}
 	co.lfd = listen_on(cfg->listen);
 	print_listen_address(co.lfd);
 	sim_log(1, "concentrator %02X listening on %s, %u IEDs%s", cfg->addr,
@@ -431,11 +436,9 @@ int concentrator_run(struct co_config *cfg)
 		(unsigned long long)co.requests,
 		(unsigned long long)co.replies,
 		(unsigned long long)co.slave.q.refused);
-	for (i = 0; i < cfg->max_clients; i++) {
+	for (i = 0; i < cfg->max_clients; i++)
 		if (co.cl[i].fd >= 0)
-			close(co.cl[i].fd);
-		free(co.cl[i].out);
-	}
+			client_close(&co.cl[i], "shutting down");
 	free(co.cl);
 	close(co.lfd);
 	gen_free(&co.st.gen);
