@@ -251,6 +251,11 @@ def t_comsys(tap):
                 consistent = consistent and a in lost
     tap.ok(lost and flagged, "IED losses: COMSYS code 2 motive 0 events and SV bit 4 set", lost)
     tap.ok(consistent, "SV bit 4 only on IEDs whose loss was reported")
+    # Meter i's AIs are words 4 + 2i, 5 + 2i (after the COMaster's 4).
+    frozen = [(a.ai[4 + 2 * i:6 + 2 * i] == b.ai[4 + 2 * i:6 + 2 * i])
+              for a, b in zip(reps, reps[1:]) for i in range(2)
+              if a.sv[6 * (i + 1)] & 0x10 and b.sv[6 * (i + 1)] & 0x10]
+    tap.ok(frozen and all(frozen), "a lost IED's AI words stay as last received", len(frozen))
     c.close()
     stop(tap, sim, "comsys")
 

@@ -369,7 +369,9 @@ static void step(struct gen *g, int64_t t)
 	if (!g->count)
 		return;		/* replay mode: nothing is modelled */
 	for (i = 0; i < g->count; i++) {
-		step_ai(g, &g->ied[i], t, dt);
+		/* A lost IED's words stay as last received (stale, q 0, §5.12). */
+		if (!g->ied[i].lost)
+			step_ai(g, &g->ied[i], t, dt);
 		accumulate_energy(&g->ied[i], t, dt);
 	}
 	comsys_step(g, t, dt);
