@@ -76,7 +76,15 @@ export async function run(ctx) {
 			const errs = page.errors.filter((e) => !/status of 404/.test(e));
 			ok(errs.length === 0, 'no console errors', errs);
 			ok(mock.notFound.every((p) => probes.has(p)), 'only the optional endpoints were missing', mock.notFound);
-			await page.screenshot({ path: path.join(art, 'demo-station-dark.png') });
+			const theme0 = await page.evaluate(() => document.body.dataset.theme);
+			await page.click('#theme-btn');
+			const theme1 = await page.evaluate(() => document.body.dataset.theme);
+			ok(theme0 !== theme1 && ['dark', 'light'].includes(theme1), `theme toggles (${theme0} → ${theme1})`);
+			const hdr = await style(page, 'header.top', 'backgroundColor');
+			ok(hdr === (theme1 === 'dark' ? 'rgb(28, 31, 36)' : 'rgb(255, 255, 255)'), `header follows the ${theme1} theme (${hdr})`);
+			await page.screenshot({ path: path.join(art, `demo-station-${theme1}.png`) });
+			await page.click('#theme-btn');
+			await page.screenshot({ path: path.join(art, `demo-station-${theme0}.png`) });
 		});
 
 		await test('demo: live update latency field change → DOM', async () => {

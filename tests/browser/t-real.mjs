@@ -140,6 +140,19 @@ export async function run(ctx) {
 			await page.click('dialog.control [data-action="close"]');
 		});
 
+		await test('real: a lost concentrator makes the diagram stale, visibly', async () => {
+			await rs.stopSim();
+			await page.waitForSelector('.qmark[data-tag="E92VV_00"][data-level="stale"]', { timeout: 15000 });
+			const t = await page.$eval('.qmark[data-tag="E92VV_00"] text', (x) => x.textContent);
+			ok(/stale/.test(t), 'bus voltage marked "stale" (hatched, dashed) when smved loses the concentrator');
+			const p = await rs.api('/api/v1/points/E92VV_00');
+			ok(p.stale === true, 'smved reports the point stale as well');
+			await page.screenshot({ path: path.join(art, 'real-concentrator-lost.png') });
+			await rs.startSim(rs.simPort);
+			await page.waitForFunction(() => !document.querySelector('.qmark[data-tag="E92VV_00"]'), null, { timeout: 20000 });
+			ok(true, 'mark cleared once the concentrator answers again');
+		});
+
 		await test('real: smved restart — banner, reconnection, events resumed', async () => {
 			await rs.stopSmved();
 			await page.waitForSelector('#feed-banner:not([hidden])', { timeout: 8000 });

@@ -68,12 +68,7 @@ export class RealStack {
 		fs.chmodSync(this.smvedBin, 0o755);
 		fs.chmodSync(this.simBin, 0o755);
 		fs.mkdirSync(path.join(this.dir, 'state'));
-		const simArgs = this.simArgs || ['--layout', this.layout, '--event-rate', String(this.eventRate), '--comsys-every', '0', '--seed', '7'];
-		this.sim = spawn(this.simBin, ['concentrator', '--listen', '127.0.0.1:0', ...simArgs], { env: { ...process.env, TZ: 'UTC' }, stdio: ['ignore', 'pipe', 'pipe'] });
-		this.sim.stderr.on('data', () => {});
-		this.sim.on('error', () => {});
-		const m = await waitLine(this.sim, /listen [0-9.]+:(\d+)/, 5000);
-		this.simPort = Number(m[1]);
+		await this.startSim(0);
 		this.port = await freePort();
 		this.conf = path.join(this.dir, 'smved.conf');
 		fs.writeFileSync(this.conf, [
@@ -87,6 +82,24 @@ export class RealStack {
 		await this.startSmved();
 		this.base = `http://127.0.0.1:${this.port}/`;
 		return this;
+	}
+
+	// The simulated concentrator; port 0 picks a free one, a restart reuses it.
+	async startSim(port) {
+		const simArgs = this.simArgs || ['--layout', this.layout, '--event-rate', String(this.eventRate), '--comsys-every', '0', '--seed', '7'];
+		this.sim = spawn(this.simBin, ['concentrator', '--listen', `127.0.0.1:${port}`, ...simArgs], { env: { ...process.env, TZ: 'UTC' }, stdio: ['ignore', 'pipe', 'pipe'] });
+		this.sim.stderr.on('data', () => {});
+		this.sim.on('error', () => {});
+		const m = await waitLine(this.sim, /listen [0-9.]+:(\d+)/, 5000);
+		this.simPort = Number(m[1]);
+	}
+
+	async stopSim() {
+		if (!this.sim || this.sim.exitCode !== null)
+			return;
+		const p = new Promise((r) => this.sim.once('exit', r));
+		this.sim.kill('SIGTERM');
+		await p;
 	}
 
 	async startSmved() {
@@ -129,11 +142,7 @@ export class RealStack {
 
 	async stop() {
 		await this.stopSmved().catch(() => {});
-		if (this.sim && this.sim.exitCode === null) {
-			const p = new Promise((r) => this.sim.once('exit', r));
-			this.sim.kill('SIGTERM');
-			await p;
-		}
+		await this.stopSim().catch(() => {});
 		fs.rmSync(this.dir, { recursive: true, force: true });
 	}
 }
