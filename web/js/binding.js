@@ -204,7 +204,7 @@ export class Binder {
 		const t = document.createElementNS(SVG_NS, 'text');
 		t.setAttribute('x', box.x + box.w + 1);
 		t.setAttribute('y', box.y + 1);
-		t.textContent = q.level === 'stale' || q.level === 'never' ? '? stale' : '?';
+		t.textContent = q.level === 'stale' || q.level === 'never' ? 'stale' : '?';
 		const title = document.createElementNS(SVG_NS, 'title');
 		title.textContent = `${tag}: ${q.why}`;
 		g.append(r, t, title);
