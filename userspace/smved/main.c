@@ -254,7 +254,7 @@ static int cmd_export(struct smved *sm, const struct opts *o)
 		return 1;
 	}
 	rc = journal_export_csv(sm->journal, &o->filter, out);
-	if ((out != stdout && fclose(out) != 0) || (out == stdout && fflush(out)))
+	if (out == stdout ? fflush(out) != 0 : fclose(out) != 0)
 		rc = -1;
 	if (rc < 0)
 		fprintf(stderr, "smved: --export-events: write failed\n");
