@@ -50,7 +50,7 @@ def t_fixture(tap):
                        [" ".join("%02X" % b for b in frames[0]), frames[1].hex(), frames[2].hex().upper()])
     log = free_tmp("sim-replay.jsonl")
     sim = Sim(["concentrator", "--listen", "127.0.0.1:0", "--replay", path, "--layout", L2,
-               "--events-log", log])
+               "--events-log", log, "--name", 'E4 "north"\\1'])
     c = Link.tcp(sim.addr())
     got = [c.ask(poll(s)) for s in (0x20, 0x20, 0x21, 0x22, 0x23)]
     tap.ok(got[0] == rewritten(frames[0], 0x20), "replay: first frame with DST, SRC, SEQ and BCC rewritten")
@@ -64,6 +64,7 @@ def t_fixture(tap):
     tap.ok(len(outs) == 3 and [e["seq"] for e in acks] == [0x22, 0x23, 0x23]
            and [e["id"] for e in acks] == [e["id"] for e in outs] and Reply(got[3]).events == [bytes.fromhex(e["raw"]) for e in outs[1:]],
            "replay: replayed events are logged out and acknowledged by the next SEQ", ev)
+    tap.ok(ev and all(e["src"] == 'E4 "north"\\1' for e in ev), "events log: --name escaped as a JSON string")
     c.close()
     tap.ok(sim.stop() == 0, "replay: clean exit")
 

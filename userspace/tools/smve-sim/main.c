@@ -49,7 +49,7 @@ static const char usage_text[] =
 "                         new polls unanswered (retries are still answered)\n"
 "  --reset-on-connect     forget the stored SEQ and retry buffer on every new\n"
 "                         connection (default: they survive reconnects)\n"
-"  --max-clients N        concurrent connections (default 8; more are refused)\n"
+"  --max-clients N        concurrent connections (default 64; more are refused)\n"
 "  --queue N              events held before new ones are refused (default 4096)\n"
 "  --comsys-every S       mean real seconds between IED losses: COMSYS code 2\n"
 "                         motive 0, SV bit 4 while lost, motive 1 on restore\n"
@@ -271,7 +271,7 @@ static int run_concentrator(int argc, char **argv)
 	cfg.c.gen.comsys_every = 1800;
 	cfg.addr = MARA_ADDR_COMASTER;
 	cfg.replay_loop = true;
-	cfg.max_clients = 8;
+	cfg.max_clients = 64;
 	cfg.queue = 4096;
 	while ((opt = getopt_long(argc, argv, "vh", co_opts, &idx)) != -1) {
 		const char *name = co_opts[idx].name;
