@@ -207,10 +207,11 @@ int forder(struct ectx *c, const struct formula_value *a, const struct formula_v
 		    op, ftype_name(a), ftype_name(b));
 }
 
+/* Python's float + - * / % overflow quietly to inf; only ** raises. */
 static int mkreal(struct ectx *c, double r, const char *op, struct formula_value *out)
 {
-	if (isinf(r))
-		return ferr(c, "OverflowError", "result of %s out of range", op);
+	(void)c;
+	(void)op;
 	out->type = FV_REAL;
 	out->r = r;
 	return 0;
@@ -392,7 +393,11 @@ static int arith(struct ectx *c, int op, const struct formula_value *a,
 			out->r = pow(fnum(a), fnum(b));
 			return 0;
 		}
-		return mkreal(c, pow(fnum(a), fnum(b)), "**", out);
+		out->type = FV_REAL;
+		out->r = pow(fnum(a), fnum(b));
+		if (isinf(out->r))
+			return ferr(c, "OverflowError", "(34, 'Numerical result out of range')");
+		return 0;
 	}
 }
 

@@ -549,8 +549,10 @@ static int fformat(struct ectx *c, struct formula_value *argv, unsigned int argc
 	}
 	if (to_real(c, &argv[0], &x))
 		return -1;
-	if (fabs(x.r) >= 1e300 || isnan(x.r))
-		len = formula_real_repr(x.r, b, sizeof(b));
+	/* At most 309 integer digits + 20 decimals: always fits.  C would
+	 * print a negative NaN as "-nan"; Python prints "nan". */
+	if (isnan(x.r))
+		len = snprintf(b, sizeof(b), "nan");
 	else
 		len = snprintf(b, sizeof(b), "%.*f", (int)nd, x.r);
 	return fmkstr(c, b, (size_t)len, out);
