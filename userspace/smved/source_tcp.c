@@ -422,7 +422,8 @@ static void drive(struct source_tcp *s)
 	uint64_t now = now_ms(), dl;
 	size_t n;
 
-	while (s->st == ST_UP && smve_master_tick(&s->m, now, &r))
+	/* Bounded: a master that kept reporting must not starve the loop. */
+	for (int i = 0; i < 64 && s->st == ST_UP && smve_master_tick(&s->m, now, &r); i++)
 		handle(s, &r);
 	if (s->st != ST_UP)
 		return;
@@ -575,7 +576,8 @@ static void close_conn(struct source_tcp *s, const char *why)
 	s->tx_inflight = 0;
 	smve_master_disconnected(&s->m, now_ms());
 	/* An outstanding 0x13 is now reported UNKNOWN; nothing else may start while down. */
-	while (smve_master_tick(&s->m, now_ms(), &r))
+	for (int i = 0; i < 2 * SMVE_MASTER_CONTROL_QUEUE && smve_master_tick(&s->m, now_ms(), &r);
+	     i++)
 		if (r.kind == SMVE_MR_CONTROL)
 			on_control(s, &r);
 	set_online(s, false, why, false);
