@@ -12,8 +12,12 @@ want=()
 for t in "${tiers[@]}"; do
 	f=$top/packaging/deps/$t.txt
 	[ -f "$f" ] || continue
-	while read -r p _; do
-		[ -n "$p" ] && [ "${p:0:1}" != "#" ] && want+=("$p")
+	# "package [command]": with a command, a machine that already has it (e.g. Node.js and npm
+	# from another source, which conflict with Debian's packages) is not asked to install.
+	while read -r p c _; do
+		[ -n "$p" ] && [ "${p:0:1}" != "#" ] || continue
+		[ -n "${c:-}" ] && [ "${c:0:1}" != "#" ] && command -v "$c" >/dev/null && continue
+		want+=("$p")
 	done <"$f"
 done
 
