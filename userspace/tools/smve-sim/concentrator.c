@@ -193,6 +193,8 @@ static struct chunk *chunk_add(struct client *c)
 {
 	struct chunk *k;
 
+	if (!c->out)
+		return NULL;	/* closed meanwhile */
 	if (c->count == OUTQ_LEN) {
 		client_close(c, "not reading its replies");
 		return NULL;
