@@ -15,8 +15,9 @@
  * Python's str(), int() and float() conversions).  Deliberate differences:
  * integers are 64-bit (overflow is an error instead of a big integer), SI
  * is lazy, `=` is equality without nguru's textual rewrite, comparisons do
- * not chain, and a negative number to a fractional power is an error
- * (Python would give a complex number).
+ * not chain, a negative number to a fractional power is an error (Python
+ * would give a complex number), and `%` on strings (Python's printf
+ * formatting) is a TypeError.
  *
  * Names: keywords, function names, the namespaces ai/di/eg and attribute
  * names are case-insensitive; tags and lambda parameters are
