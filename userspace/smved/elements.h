@@ -4,16 +4,23 @@
  * every element's text, fill and stroke, the colour palette, and the
  * formulas that compute those attributes from points and other elements.
  *
- * Life cycle (smved-core wires it):
+ * Life cycle (smved-core wires it; the store's AI/DI points must already
+ * be defined from the point sheets):
  *   t = elements_new();
  *   elements_load_dir(t, points_dir, diag, ctx);    color.csv, eg.csv, formulas.csv
- *   elements_compile(t, &points, fault, ctx);       bind + dependency order
- *   elements_define_points(t, store);                derived points eg.TAG.text/fill/stroke
- *   elements_mark_all(t); elements_run(t); elements_publish(t, store, now);
- * then after every applied reply:
- *   elements_store_changed(t, sub) (or elements_point_changed() per
- *   changed AI/DI point), elements_run(t),
- *   elements_publish(t, store, now).
+ *   elements_store_resolver(store, &pts);
+ *   elements_compile(t, &pts, fault, ctx);          bind + dependency order
+ *     (--check-config: elements_check(t, &pts, diag, ctx) instead)
+ *   elements_define_points(t, store);                derived eg.TAG.text/fill/stroke
+ *   sub = store_subscribe(store, NULL, NULL);
+ *   elements_mark_all(t); elements_run(t, 0); elements_publish(t, store, now);
+ * after every applied reply (after its store batch ended):
+ *   elements_store_changed(t, sub); elements_run(t, 0);
+ *   elements_publish(t, store, now);
+ * latches (§9.8) and click toggles (§9.6) write texts with
+ * elements_set_text() / elements_toggle(), then run and publish the same
+ * way.  On reload: build a new table as above, elements_forget_points()
+ * with it, free the old one.
  *
  * Evaluation order: formulas run in dependency order of their eg.*
  * references, so a pass is self-consistent; formulas in a dependency
