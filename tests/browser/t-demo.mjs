@@ -1,9 +1,10 @@
 // The demo station against the mock: loading and navigation, §9.2 binding, update latency,
 // quality marks, feed loss and reconnection with event resume.
+import fs from 'node:fs';
 import path from 'node:path';
 import { ok, note, test } from './lib/tap.mjs';
 import { openPage, artifactsDir } from './lib/browser.mjs';
-import { demoMock, RGB, sleep } from './lib/env.mjs';
+import { demoMock, RGB, STATION, sleep } from './lib/env.mjs';
 
 export async function login(page, user, password) {
 	const r = await page.evaluate(async ([u, p]) => {
@@ -130,6 +131,37 @@ export async function run(ctx) {
 			await page.waitForSelector('.qmark[data-tag="E92VV_00"]');
 			await page.screenshot({ path: path.join(art, 'demo-stale-mark.png') });
 			mock.set('E92VV_00', { stale: false });
+		});
+
+		await test('demo: a hostile screen file cannot run code', async () => {
+			const csv = fs.readFileSync(path.join(STATION, 'screens.csv'), 'utf8');
+			mock.overrides = new Map([
+				['/screens/screens.csv', `${csv.trimEnd()}\nevil.svg,EVIL,Tampered screen,EVL,MAP\n`],
+				['/screens/evil.svg', `<?xml version="1.0"?>
+<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="200" height="100" onload="window.__pwned='onload'">
+  <style>@import url(http://198.51.100.1/x.css); rect { fill: url(http://198.51.100.1/f.svg#x); }</style>
+  <script>window.__pwned = 'script';</script>
+  <rect tag="E92VV_00" width="50" height="50" onclick="window.__pwned='onclick'"/>
+  <a href="javascript:window.__pwned='href'"><text id="evil-link" x="60" y="40">link</text></a>
+  <a xlink:href="#x"><text id="ok-link" x="60" y="80">ok<set attributeName="href" to="javascript:window.__pwned='set'"/></text></a>
+  <image href="http://198.51.100.1/x.png" width="10" height="10"/>
+  <foreignObject width="10" height="10"><div xmlns="http://www.w3.org/1999/xhtml">x</div></foreignObject>
+</svg>`],
+			]);
+			const p2 = await openPage(ctx, `${base}#screen=EVIL`);
+			await p2.waitForSelector('#screen[data-screen="EVIL"] svg');
+			// Synthetic clicks (activation behaviour included) avoid waiting on actionability checks.
+			for (const sel of ['#screen rect[tag="E92VV_00"]', '#evil-link', '#ok-link'])
+				await p2.$eval(sel, (n) => n.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true })));
+			await sleep(300);
+			ok(await p2.evaluate(() => window.__pwned) === undefined, 'no script, handler, javascript: link or SMIL set ran');
+			const left = await p2.$eval('#screen svg', (s) => ({ script: s.querySelectorAll('script, foreignObject, set').length,
+				on: [...s.querySelectorAll('*')].some((n) => [...n.attributes].some((a) => a.name.startsWith('on'))),
+				img: s.querySelector('image')?.getAttribute('href') ?? null, style: s.querySelector('style').textContent }));
+			ok(left.script === 0 && !left.on && left.img === null && !/198\.51/.test(left.style), 'active content and external references stripped', left);
+			ok(!mock.requests.some((r) => /198\.51/.test(r)), 'nothing fetched from elsewhere');
+			await p2.close();
+			mock.overrides = null;
 		});
 
 		await test('demo: feed loss banner, reconnection and event resume', async () => {

@@ -3,7 +3,8 @@
 // moving the viewBox, so overlays drawn in the SVG's user space stay aligned.
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const MAX_SVG_CHARS = 16 * 1024 * 1024;
-const FORBIDDEN = new Set(['script', 'foreignObject', 'iframe', 'embed', 'object', 'audio', 'video', 'handler']);
+const FORBIDDEN = new Set(['script', 'foreignObject', 'iframe', 'embed', 'object', 'audio', 'video', 'handler', 'set']);
+const ANIMATIONS = new Set(['animate', 'animateTransform', 'animateMotion', 'animateColor']);
 
 export class SvgError extends Error {}
 
@@ -13,8 +14,14 @@ function sanitise(root) {
 	const bad = [];
 	const walker = root.ownerDocument.createTreeWalker(root, NodeFilter.SHOW_ELEMENT);
 	for (let n = walker.currentNode; n; n = walker.nextNode()) {
-		if (FORBIDDEN.has(n.localName)) {
+		// SMIL can rewrite an href into javascript: after sanitising; <set> has no honest use here.
+		if (FORBIDDEN.has(n.localName) ||
+		    (ANIMATIONS.has(n.localName) && /href/i.test(n.getAttribute('attributeName') || ''))) {
 			bad.push(n);
+			continue;
+		}
+		if (n.localName === 'style') {
+			n.textContent = n.textContent.replace(/@import[^;]*;?/gi, '').replace(/url\(\s*['"]?(?!#)[^)]*\)/gi, 'none');
 			continue;
 		}
 		for (const a of [...n.attributes]) {

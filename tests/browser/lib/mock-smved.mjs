@@ -355,6 +355,10 @@ export class MockSmved {
 	}
 
 	serveStatic(p, res) {
+		if (this.overrides?.has(p)) {
+			res.writeHead(200, { 'Content-Type': MIME[path.extname(p)] || 'application/octet-stream' });
+			return res.end(this.overrides.get(p));
+		}
 		let root = this.webRoot, rel = p;
 		if (p.startsWith('/vendor/')) { root = this.vendorRoot; rel = p.slice(7); }
 		else if (p.startsWith('/screens/')) { root = this.screensDir; rel = p.slice(8); }
