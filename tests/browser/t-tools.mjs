@@ -90,6 +90,11 @@ export async function run(ctx) {
 			await page.click('.tabs a[data-view="diagram"]');
 			mock.set('E9252B01', { value: 1, raw: 1 });
 			await page.click('#screen rect[tag="E9252B01"]');
+			await page.waitForFunction(() => document.querySelector('dialog.info dd[data-field="Value"]')?.textContent === '1');
+			mock.set('E9252B01', { value: 1, raw: 1, q: 0, stale: true });
+			await page.waitForFunction(() => /stale/.test(document.querySelector('dialog.info dd[data-field="Quality"]')?.textContent));
+			ok(true, 'information dialog shows value and quality live');
+			mock.set('E9252B01', { value: 1, raw: 1, stale: false });
 			await page.click('dialog.info [data-action="control"]');
 			await page.selectOption('dialog.control select[name="state"]', '0');
 			await page.click('dialog.control [data-action="select"]');

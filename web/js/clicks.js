@@ -90,28 +90,35 @@ export class ClickHandler {
 		toast(`${[tag, ...linked].join(', ')} set to ${to.label}`, 'ok');
 	}
 
+	// The dialog stays live: value, quality and times follow the feed while it is open.
 	info(tag, rec) {
-		const e = this.model.elements.get(tag);
+		const rows = () => {
+			const e = this.model.elements.get(tag);
+			const p = this.model.get(tag);
+			const q = this.model.elementQuality(tag);
+			const r = [
+				['Tag', tag],
+				['Description', rec?.description || p?.description || e?.derived.text?.description || '—'],
+			];
+			if (e && e.text !== undefined)
+				r.push(['Shown text', formatElementText(e.text)]);
+			if (p) {
+				r.push(['Value', `${formatValue(p)}${p.unit ? ` ${p.unit}` : ''}`]);
+				r.push(['Kind', p.kind || '—']);
+				r.push(['Quality', pointQualityText(p)]);
+				r.push(['Source time', formatTime(p.src_us)]);
+				r.push(['Received', formatTime(p.rx_us)]);
+			}
+			for (const attr of ['text', 'fill', 'stroke'])
+				if (e?.errors[attr])
+					r.push([`Formula ${attr}`, `error: ${e.errors[attr]}`]);
+			r.push(['Diagram state', q.level === 'ok' ? 'good' : q.why]);
+			return r.flatMap(([k, v]) => [el('dt', {}, k), el('dd', { dataset: { field: k } }, v)]);
+		};
+		const dl = el('dl', { class: 'info-grid' }, ...rows());
 		const p = this.model.get(tag);
-		const q = this.model.elementQuality(tag);
-		const rows = [
-			['Tag', tag],
-			['Description', rec?.description || p?.description || e?.derived.text?.description || '—'],
-		];
-		if (e && e.text !== undefined)
-			rows.push(['Shown text', formatElementText(e.text)]);
-		if (p) {
-			rows.push(['Value', `${formatValue(p)}${p.unit ? ` ${p.unit}` : ''}`]);
-			rows.push(['Kind', p.kind || '—']);
-			rows.push(['Quality', pointQualityText(p)]);
-			rows.push(['Source time', formatTime(p.src_us)]);
-			rows.push(['Received', formatTime(p.rx_us)]);
-		}
-		for (const attr of ['text', 'fill', 'stroke'])
-			if (e?.errors[attr])
-				rows.push([`Formula ${attr}`, `error: ${e.errors[attr]}`]);
-		rows.push(['Diagram state', q.level === 'ok' ? 'good' : q.why]);
-		const dl = el('dl', { class: 'info-grid' }, ...rows.flatMap(([k, v]) => [el('dt', {}, k), el('dd', { dataset: { field: k } }, v)]));
+		const mine = (x) => x.tag === tag || x.tag.startsWith(`eg.${tag}.`);
+		const off = this.model.onChange((changed) => { if (changed.some(mine)) dl.replaceChildren(...rows()); });
 		const buttons = [];
 		if (p && (p.kind === 'ai' || p.kind === 'derived' || p.kind === 'di'))
 			buttons.push(el('button', { type: 'button', onclick: () => { d.close(); this.openTrend(tag); } }, 'Trend'));
@@ -120,5 +127,6 @@ export class ClickHandler {
 			buttons.push(el('button', { type: 'button', class: 'needs-operator', 'data-action': 'control', disabled: !this.session.canOperate(),
 				title: this.session.canOperate() ? '' : 'Your role cannot operate', onclick: () => { d.close(); this.openControl(tag); } }, 'Control…'));
 		const d = infoDialog(tag, dl, el('div', { class: 'info-actions' }, ...buttons));
+		d.dlg.addEventListener('close', off, { once: true });
 	}
 }
