@@ -42,6 +42,7 @@ struct auth {
 	unsigned nsess;
 	struct limiter lim[MAX_LIMITERS];
 	unsigned nlim;
+	char dummy[200];	/* checked for unknown users: same cost as a real user's hash */
 };
 
 static const char *const role_names[] = { "viewer", "operator", "engineer", "admin" };
@@ -275,6 +276,11 @@ int auth_load_users(struct auth *a, const char *path, char *err, size_t errlen)
 	free(a->users);
 	a->users = users;
 	a->nusers = n;
+	unsigned iter = n ? (unsigned)strtoul(users[0].hash + 14, NULL, 10) : AUTH_MIN_ITER;
+
+	if (auth_hash_password("not a password", iter < AUTH_MIN_ITER ? AUTH_MIN_ITER : iter,
+			       a->dummy, sizeof(a->dummy)))
+		a->dummy[0] = '\0';
 	/* Sessions follow the file: removed users are logged out, role changes apply at once. */
 	for (unsigned i = 0; i < a->nsess;) {
 		struct user *u = find_user(a, a->sess[i].user);
@@ -448,13 +454,8 @@ enum auth_result auth_login(struct auth *a, const char *user, const char *pw, co
 	}
 	struct user *u = auth_valid_name(user) ? find_user(a, user) : NULL;
 	/* Unknown users cost one PBKDF2 too, so timing does not reveal which names exist. */
-	static char dummy[200];
-
-	if (!dummy[0] && auth_hash_password("not a password", AUTH_DEFAULT_ITER, dummy,
-					    sizeof(dummy)))
-		dummy[0] = '\0';
 	bool ok = strlen(pw) <= AUTH_PASSWORD_MAX &&
-		  auth_check_password(u ? u->hash : dummy, pw) && u;
+		  auth_check_password(u ? u->hash : a->dummy, pw) && u;
 
 	if (!ok) {
 		count_failure(a, user, addr, now_us);

@@ -18,7 +18,7 @@ import time
 import websockets
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from webtest import BUILD, TOP, Smved, Tap, connect, jreq, read_response  # noqa: E402
+from webtest import BUILD, SLOW, TOP, Smved, Tap, connect, jreq, read_response  # noqa: E402
 
 binary = sys.argv[1]
 label = (sys.argv[2] + ": ") if len(sys.argv) > 2 and sys.argv[2] else ""
@@ -55,11 +55,11 @@ def handshake(extra=None, drop=(), method="GET"):
 
 
 async def recv(ws, timeout=5):
-    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+    return json.loads(await asyncio.wait_for(ws.recv(), timeout * SLOW))
 
 
 async def until(ws, kind, timeout=8):
-    end = time.time() + timeout
+    end = time.time() + timeout * SLOW
     seen = []
     while time.time() < end:
         m = await recv(ws, max(0.1, end - time.time()))

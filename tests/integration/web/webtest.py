@@ -13,6 +13,7 @@ import tempfile
 import time
 
 TOP = os.environ.get("SMVE_TOP", os.path.abspath(os.path.join(os.path.dirname(__file__), "../../..")))
+SLOW = 5 if os.environ.get("SMVE_VALGRIND") == "1" else 1   # timeouts stretch under valgrind
 LEFTOVER = {}   # bytes received after the last response, per socket fd
 BUILD = os.environ.get("SMVE_BUILD", os.path.join(TOP, "build"))
 
@@ -52,7 +53,8 @@ def free_port():
 class Smved:
     """One smved with its own directory.  extra: lines for [smved]; sections: more INI text."""
 
-    def __init__(self, binary, extra="", sections="", users=(), tls=False, valgrind=False):
+    def __init__(self, binary, extra="", sections="", users=(), tls=False,
+                 valgrind=os.environ.get("SMVE_VALGRIND") == "1"):
         self.dir = tempfile.mkdtemp(prefix="smve-web-")
         self.port = free_port()
         self.root = os.path.join(self.dir, "www")
@@ -132,8 +134,8 @@ class Smved:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def connect(port, timeout=5):
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+def connect(port, timeout=10):
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout * SLOW)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     LEFTOVER.pop(s.fileno(), None)   # descriptor numbers are reused
     return s
