@@ -53,10 +53,13 @@ export function parseSvg(text) {
 	return svg;
 }
 
+// SVG user units per absolute unit (CSS: 96 px per inch).
+const UNITS = { '': 1, px: 1, in: 96, cm: 96 / 2.54, mm: 96 / 25.4, pt: 96 / 72, pc: 16 };
+
 function lengthToNumber(v) {
-	// Inkscape writes "1120.7668" or "297mm"; only a plain or px number is usable as user units.
-	const m = /^\s*([0-9.]+)\s*(px)?\s*$/.exec(v || '');
-	return m ? Number(m[1]) : NaN;
+	// Inkscape writes "1120.7668" or "297mm"; percentages cannot give a size and are refused.
+	const m = /^\s*([0-9]*\.?[0-9]+(?:e[-+]?\d+)?)\s*(px|in|cm|mm|pt|pc)?\s*$/i.exec(v || '');
+	return m ? Number(m[1]) * UNITS[(m[2] || '').toLowerCase()] : NaN;
 }
 
 export class SvgView {
