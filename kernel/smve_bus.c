@@ -502,6 +502,9 @@ static void bus_idle(struct smve_bus *bus, u64 now, u64 *wake)
 	u64 wk;
 	int idx;
 
+	/* §7.4 guard: the bus stays quiet that long after any received byte. */
+	bus->earliest_tx_ns = max(bus->earliest_tx_ns,
+				  bus->last_rx_ns + bus->timing.guard_ns);
 	if (now < bus->earliest_tx_ns) {
 		*wake = bus->earliest_tx_ns;
 		return;
@@ -557,10 +560,14 @@ static void bus_check_reply(struct smve_bus *bus, u64 now, u64 *wake)
 	u64 gap_end, hard;
 
 	if (bus->tx_done < bus->tx_len) {
-		if (now >= bus->deadline_ns)
+		if (now >= bus->deadline_ns) {
+			/* The driver does not drain: drop the rest, never resume it later. */
+			tty_driver_flush_buffer(bus->tty);
+			bus->tx_len = bus->tx_done;
 			bus_fail(bus, SMVE_FAIL_TIMEOUT, now);
-		else
+		} else {
 			*wake = bus->deadline_ns;
+		}
 		return;
 	}
 	if (mara_reasm_busy(&bus->reasm)) {
