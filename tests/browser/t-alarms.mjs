@@ -102,14 +102,16 @@ export async function run(ctx) {
 		await test('alarms: event list virtualised over 100k rows, filters', async () => {
 			const t0 = Date.now() * 1000 - 100000 * 60e6;
 			for (let i = 0; i < 100000; i++)
-				mock.addEvent({ tag: i % 2 ? 'E9152B02' : 'E9151_02', text: `evento ${i}`, alarm: false, time_us: t0 + i * 60e6, quiet: true, type: i % 10 ? 'digital' : 'comsys' });
+				mock.addEvent({ tag: i % 2 ? 'E9152B02' : 'E9151_02', text: `evento ${i}`, alarm: false, time_us: t0 + i * 60e6, quiet: true, type: i % 7 === 3 ? 'energy' : i % 10 ? 'digital' : 'comsys' });
 			const page = viewer;
 			await page.click('.tabs a[data-view="events"]');
 			await page.waitForFunction(() => document.querySelectorAll('.ev-window .ev-row').length > 5);
 			const n0 = await page.$$eval('.ev-window .ev-row', (r) => r.length);
 			ok(n0 < 80, `only visible rows are in the DOM (${n0})`);
 			const first = await page.$eval('.ev-window .ev-row', (r) => Number(r.dataset.id));
-			ok(first === mock.events.length, 'newest event first', first);
+			const newestShown = mock.events.filter((e) => e.type !== 'energy').pop().id;
+			ok(first === newestShown, 'newest event first', { first, newestShown });
+			ok(await page.$$eval('.ev-window .ev-row.t-energy', (r) => r.length) === 0, '15-minute energy records hidden unless asked for');
 			const t1 = Date.now();
 			for (let k = 0; k < 6; k++) {
 				await page.$eval('.ev-scroll', (s) => { s.scrollTop = s.scrollHeight; });

@@ -21,7 +21,8 @@ export class EventList {
 		this.rows = [];            // filtered, newest first
 		this.selected = new Set();
 		this.filters = {};
-		this.loading = false;
+		this.gen = 0;
+		this.loading = -1;
 		this.exhausted = false;
 		this.unattended = new Map();   // id → event (alarms only, regardless of filters)
 		this.build();
@@ -33,8 +34,11 @@ export class EventList {
 		this.inTo = el('input', { type: 'datetime-local', name: 'to' });
 		this.inStation = el('input', { type: 'text', name: 'station', maxlength: 16, size: 6, placeholder: 'E9' });
 		this.inPrefix = el('input', { type: 'text', name: 'prefix', maxlength: 16, size: 10, placeholder: 'E9252B' });
-		this.inType = el('select', { name: 'type' }, ...['', 'digital', 'energy', 'comsys', 'system', 'ack', 'command']
+		this.inType = el('select', { name: 'type' }, ...['', 'digital', 'comsys', 'comm', 'command', 'energy', 'idle', 'data_lost', 'clock', 'layout', 'system']
 			.map((t) => el('option', { value: t }, t || 'all types')));
+		// 15-minute energy records would bury everything else (nguru never listed them): hidden
+		// unless asked for, by type or by this box.
+		this.inEnergy = el('input', { type: 'checkbox', name: 'energy' });
 		this.inUnatt = el('input', { type: 'checkbox', name: 'unattended' });
 		const apply = el('button', { type: 'button', onclick: () => this.applyFilters() }, 'Apply');
 		this.attendSel = el('button', { type: 'button', class: 'needs-operator', onclick: () => this.attendSelected() }, 'Attend selected');
@@ -42,7 +46,8 @@ export class EventList {
 		const bar = el('form', { class: 'ev-filters', onsubmit: (e) => { e.preventDefault(); this.applyFilters(); } },
 			f('from', 'From', this.inFrom), f('to', 'To', this.inTo), f('station', 'Station', this.inStation),
 			f('prefix', 'Tag prefix', this.inPrefix), f('type', 'Type', this.inType),
-			el('label', { class: 'filter' }, this.inUnatt, 'Unattended only'), apply, this.attendSel, this.count);
+			el('label', { class: 'filter' }, this.inUnatt, 'Unattended only'),
+			el('label', { class: 'filter' }, this.inEnergy, 'Energy records'), apply, this.attendSel, this.count);
 		const head = el('div', { class: 'ev-row ev-head' }, el('span', { class: 'c-sel' }), el('span', { class: 'c-time' }, 'Time'),
 			el('span', { class: 'c-tag' }, 'Tag'), el('span', { class: 'c-text' }, 'Description'),
 			el('span', { class: 'c-att' }, 'Attended'), el('span', { class: 'c-by' }, 'By'));
@@ -58,12 +63,14 @@ export class EventList {
 		this.filters = {
 			from: localInputToUs(this.inFrom.value), to: localInputToUs(this.inTo.value),
 			station: this.inStation.value.trim(), prefix: this.inPrefix.value.trim(),
-			type: this.inType.value, unattended: this.inUnatt.checked,
+			type: this.inType.value, unattended: this.inUnatt.checked, energy: this.inEnergy.checked,
 		};
 		this.byId.clear();
 		this.rows = [];
 		this.selected.clear();
 		this.exhausted = false;
+		this.oldestId = undefined;
+		this.gen = (this.gen || 0) + 1;
 		this.render();
 		return this.loadMore();
 	}
@@ -75,41 +82,58 @@ export class EventList {
 		if (f.station && ev.station !== f.station) return false;
 		if (f.prefix && !ev.tag.startsWith(f.prefix)) return false;
 		if (f.type && ev.type !== f.type) return false;
+		if (!f.type && !f.energy && ev.type === 'energy') return false;
 		if (f.unattended && (!ev.alarm || ev.attended_us)) return false;
 		return true;
 	}
 
+	// Pages back through the journal until something matching arrives or the journal ends; bounded
+	// per call so that a filter matching nothing cannot spin.
 	async loadMore() {
-		if (this.loading || this.exhausted)
+		const gen = this.gen;
+		if (this.loading === gen || this.exhausted)
 			return;
-		this.loading = true;
+		this.loading = gen;   // a filter change starts a new generation; stale pages are dropped
 		const f = this.filters;
-		const oldest = this.rows.length ? this.rows[this.rows.length - 1].id : undefined;
 		try {
-			const res = await api.get(withQuery('/api/v1/events', {
-				before: oldest, limit: PAGE, order: 'desc', from: msOf(f.from), to: msOf(f.to), station: f.station,
-				tag: f.prefix, type: f.type, unacked: f.unattended ? 1 : undefined, alarms: f.unattended ? 1 : undefined,
-			}));
-			const list = Array.isArray(res) ? res : res?.events || [];
-			let added = 0;
-			for (const raw of list) {
-				const ev = normaliseEvent(raw);
-				if (ev && !this.byId.has(ev.id) && this.matches(ev)) {
-					this.byId.set(ev.id, ev);
-					this.rows.push(ev);
-					this.trackAlarm(ev);
-					added++;
+			for (let page = 0; page < 10; page++) {
+				const oldest = this.oldestId;
+				const res = await api.get(withQuery('/api/v1/events', {
+					before: oldest, limit: PAGE, order: 'desc', from: msOf(f.from), to: msOf(f.to), station: f.station,
+					tag: f.prefix, type: f.type, unacked: f.unattended ? 1 : undefined, alarms: f.unattended ? 1 : undefined,
+				}));
+				if (gen !== this.gen)
+					return;
+				const list = Array.isArray(res) ? res : res?.events || [];
+				let added = 0;
+				for (const raw of list) {
+					const ev = normaliseEvent(raw);
+					if (!ev)
+						continue;
+					this.oldestId = this.oldestId === undefined ? ev.id : Math.min(this.oldestId, ev.id);
+					if (!this.byId.has(ev.id) && this.matches(ev)) {
+						this.byId.set(ev.id, ev);
+						this.rows.push(ev);
+						this.trackAlarm(ev);
+						added++;
+					}
 				}
+				if (list.length < PAGE)
+					this.exhausted = true;
+				if (added || this.exhausted)
+					break;
 			}
 			this.rows.sort((a, b) => b.id - a.id);
-			if (list.length < PAGE || added === 0)
-				this.exhausted = true;
 		} catch (e) {
-			toast(`Events: ${e.message}`, 'error');
-			this.exhausted = true;
+			if (gen === this.gen) {
+				toast(`Events: ${e.message}`, 'error');
+				this.exhausted = true;
+			}
 		} finally {
-			this.loading = false;
-			this.render();
+			if (this.loading === gen) {
+				this.loading = -1;
+				this.render();
+			}
 		}
 	}
 
