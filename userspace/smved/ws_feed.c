@@ -108,8 +108,9 @@ static void point_entry(struct jb *b, const struct point *p)
 	else
 		jb_num(b, p->value);
 	jb_printf(b, ",%u,%u,%d,", p->raw, p->q, (p->flags & POINT_F_STALE) ? 1 : 0);
-	if (p->src_us)
-		jb_printf(b, "%lld", (long long)(p->src_us / 1000));
+	/* Milliseconds with microsecond fraction: latency measurements need sub-ms resolution. */
+	if (p->src_us > 0)
+		jb_printf(b, "%lld.%03d", (long long)(p->src_us / 1000), (int)(p->src_us % 1000));
 	else
 		jb_add(b, "null", 4);
 	if (p->kind == POINT_DERIVED && p->text) {

@@ -1,0 +1,178 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""smved ingest and WebSocket fan-out benchmark (bench/smved/run).
+
+Feed: smve-sim concentrators on loopback, polled by smved every 10 ms; each AI word of the
+simulated meters moves at every poll, so the update rate is (AI words) x (polls/s).
+  1k/s  = 1 concentrator x 10 AI words x 100 polls/s
+  10k/s = 2 concentrators x 50 AI words x 100 polls/s
+For each rate and tick (ws_tick_ms 100 and 0):
+  ingest   one client subscribed to everything counts point entries/s (decode -> store -> delta)
+  fan-out  N clients (100, 1000) on smved, then the same N on a minimal Node.js + npm ws
+           reference server fed by the same stream (one upstream smve.v1 client of that smved)
+Prints delivered messages/s, latency p50/p99 (e2e: frame arrival at smved -> client receipt;
+fanout: frame build -> receipt, i.e. beyond the tick), CPU and RSS of each server, and smved's
+ratios to the reference.  Nothing is asserted: numbers depend on the machine.
+Usage: bench.py BUILD_DIR [SECONDS]"""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.abspath(os.path.join(HERE, "../.."))
+BUILD = sys.argv[1] if len(sys.argv) > 1 else os.path.join(TOP, "build")
+if not os.path.isabs(BUILD):
+    BUILD = os.path.join(TOP, BUILD)
+SECONDS = float(sys.argv[2]) if len(sys.argv) > 2 else 5
+CLIENTS = [int(x) for x in os.environ.get("SMVE_BENCH_CLIENTS", "100,1000").split(",")]
+RATES = {"1k": (1, "1:6,1,5 2:6,1,5"), "10k": (2, "1:6,1,10 2:6,1,10 3:6,1,10 4:6,1,10 5:6,1,10")}
+TICKS = [100, 0]
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def cpu_s(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def wait_port(port, proc, secs=10):
+    end = time.time() + secs
+    while time.time() < end:
+        if proc.poll() is not None:
+            raise RuntimeError("process exited")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("port %d never opened" % port)
+
+
+def run_clients(port, n, secs, server_pid):
+    c0, t0 = cpu_s(server_pid), time.time()
+    r = subprocess.run(["node", os.path.join(HERE, "fanout.mjs"), "ws://127.0.0.1:%d/ws" % port, str(n), str(secs)],
+                       capture_output=True, text=True, timeout=secs + 120)
+    wall = time.time() - t0
+    try:
+        res = json.loads(r.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        res = {"error": (r.stdout + r.stderr)[-300:]}
+    # CPU over the whole client run (connect + measure), as a share of one core.
+    res["cpu_pct"] = 100 * (cpu_s(server_pid) - c0) / wall
+    res["rss_mib"] = rss_mib(server_pid)
+    return res
+
+
+def fmt(r):
+    if "error" in r:
+        return "ERROR " + r["error"]
+    return ("%8.0f msg/s %7.1f MB/s  e2e p50 %7.2f p99 %8.2f ms  fanout p50 %7.2f p99 %8.2f ms  "
+            "cpu %5.0f%%  rss %6.1f MiB%s" %
+            (r["msgs_per_s"], r["mbytes_per_s"], r["e2e_p50_ms"] or -1, r["e2e_p99_ms"] or -1,
+             r["fanout_p50_ms"] or -1, r["fanout_p99_ms"] or -1, r["cpu_pct"], r["rss_mib"],
+             ("  (%d resnapshots)" % r["snapshots"]) if r.get("snapshots") else ""))
+
+
+def ratio(a, b):
+    return (a / b) if a and b else float("nan")
+
+
+def main():
+    smved = os.path.join(BUILD, "bin", "smved")
+    sim_bin = os.path.join(BUILD, "bin", "smve-sim")
+    if not (os.access(smved, os.X_OK) and os.access(sim_bin, os.X_OK)):
+        print("SKIP: build smved and smve-sim first (make)")
+        return 0
+    if not shutil.which("node") or not os.path.isdir(os.path.join(TOP, "tests/browser/node_modules/ws")):
+        print("SKIP: node and tests/browser/node_modules/ws needed (scripts/deps.sh check)")
+        return 0
+    tmp = tempfile.mkdtemp(prefix="smve-bench-")
+    procs = []
+    print("smved fan-out bench: %s s per run, clients %s, ticks %s ms" % (SECONDS, CLIENTS, TICKS))
+    try:
+        for rate, (nconc, layout) in RATES.items():
+            sims, sections = [], ""
+            for k in range(nconc):
+                p = subprocess.Popen([sim_bin, "concentrator", "--listen", "127.0.0.1:0", "--layout", layout,
+                                      "--event-rate", "0", "--comsys-every", "0", "--seed", str(k + 1)],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                sims.append(p)
+                procs.append(p)
+                port = int(p.stdout.readline().split(":")[-1])
+                sections += ("[concentrator B%d]\nhost = 127.0.0.1\nport = %d\nlayout = %s\npoll_interval_ms = 10\n"
+                             "timeout_ms = 500\n\n" % (k, port, layout))
+            for tick in TICKS:
+                port = free_port()
+                d = os.path.join(tmp, "%s-%d" % (rate, tick))
+                os.makedirs(os.path.join(d, "state"))
+                conf = os.path.join(d, "smved.conf")
+                with open(conf, "w") as f:
+                    f.write("[smved]\nstate_dir = %s/state\nlisten = 127.0.0.1:%d\nws_tick_ms = %d\n"
+                            "max_connections = 5000\n\n%s" % (d, port, tick, sections))
+                sm = subprocess.Popen([smved, "-c", conf], stdout=subprocess.DEVNULL, stderr=open(d + "/log", "w"))
+                procs.append(sm)
+                wait_port(port, sm)
+                time.sleep(1.5)     # first polls, dictionary settles
+                ing = run_clients(port, 1, SECONDS, sm.pid)
+                print("\n[%s updates/s target, tick %d ms] ingest: %.0f point updates/s delivered to one client, "
+                      "smved cpu %.0f%%" % (rate, tick, ing.get("entries_per_s_per_client", 0), ing["cpu_pct"]))
+                for n in CLIENTS:
+                    rs = run_clients(port, n, SECONDS, sm.pid)
+                    rport = free_port()
+                    ref = subprocess.Popen(["node", os.path.join(HERE, "refserver.mjs"), "ws://127.0.0.1:%d/ws" % port,
+                                            str(rport), str(tick)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                           text=True)
+                    procs.append(ref)
+                    ref.stdout.readline()
+                    time.sleep(0.5)
+                    rr = run_clients(rport, n, SECONDS, ref.pid)
+                    ref.terminate()
+                    ref.wait()
+                    print("  N=%-5d smved   %s" % (n, fmt(rs)))
+                    print("  N=%-5d node-ws %s" % (n, fmt(rr)))
+                    if "error" not in rs and "error" not in rr:
+                        print("  N=%-5d ratio smved/node: msgs %.2fx  e2e p99 %.2fx lower  fanout p99 %.2fx lower  "
+                              "cpu %.2fx  rss %.2fx" %
+                              (n, ratio(rs["msgs_per_s"], rr["msgs_per_s"]),
+                               ratio(rr["e2e_p99_ms"], rs["e2e_p99_ms"]),
+                               ratio(rr["fanout_p99_ms"], rs["fanout_p99_ms"]),
+                               ratio(rs["cpu_pct"], rr["cpu_pct"]), ratio(rs["rss_mib"], rr["rss_mib"])))
+                sm.terminate()
+                sm.wait()
+            for p in sims:
+                p.terminate()
+                p.wait()
+        print("\nnode-ws is fed by one upstream client of the same smved, so its e2e latency includes that "
+              "extra hop; fan-out latency (beyond the tick) compares the servers alone.")
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.terminate()
+                p.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
