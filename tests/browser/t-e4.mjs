@@ -156,6 +156,13 @@ export async function run(ctx) {
 			const r2 = await page.evaluate(domCheck, toPage(expected));
 			ok(r2.bad.length === 0, `after E4252B05 → ${b.value ? 0 : 1} the diagram matches the recomputed state`, r2.bad.slice(0, 25));
 			await page.screenshot({ path: path.join(art, 'e4-breaker-05-toggled.png') });
+			// The root map: Trelew.svg with jump-to="E1".."E5"; E4 is the configured child.
+			await page.click('#parent-btn');
+			await page.waitForSelector('#screen[data-screen="TW"] svg');
+			ok(await page.$eval('#screen', (s) => getComputedStyle(s).backgroundColor) === 'rgb(240, 237, 229)', 'Trelew map shown with its page colour');
+			await page.$eval('#screen [jump-to="E4"]', (n) => n.dispatchEvent(new MouseEvent('click', { bubbles: true })));
+			await page.waitForSelector('#screen[data-screen="E4"] svg');
+			ok(true, 'jump-to="E4" on the map opens the station');
 			ok(page.errors.filter((e) => !/status of 404/.test(e)).length === 0, 'e4: no console errors', page.errors);
 		});
 
