@@ -386,18 +386,21 @@ static void bus_frame(struct smve_bus *bus, const u8 *raw, size_t len,
 
 	if (mara_parse(raw, len, &f))
 		return;
-	if (f.src == bus->master_addr) {
-		bus->stats.echoes++;	/* local echo: not an error (§2.4) */
+	switch (smve_classify(bus->master_addr,
+			      bus->phase == SMVE_WAIT_REPLY && bus->cur &&
+			      bus->tx_done == bus->tx_len,
+			      bus->cur ? bus->cur->addr : 0, f.dst, f.src)) {
+	case SMVE_FC_ECHO:
+		bus->stats.echoes++;
 		return;
-	}
-	if (bus->phase != SMVE_WAIT_REPLY || bus->tx_done < bus->tx_len ||
-	    !bus->cur) {
+	case SMVE_FC_UNSOLICITED:
 		bus->stats.unsolicited++;
 		return;
-	}
-	if (f.dst != bus->master_addr || f.src != bus->cur->addr) {
+	case SMVE_FC_WRONG_PEER:
 		bus->stats.wrong_source++;	/* keep waiting */
 		return;
+	case SMVE_FC_REPLY:
+		break;
 	}
 	if (rx_ns > bus->tx_end_ns)
 		smve_hist_add(&bus->h_latency, rx_ns - bus->tx_end_ns);

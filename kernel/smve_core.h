@@ -141,6 +141,22 @@ enum smve_fail_action smve_link_fail(struct smve_link *l, unsigned int retries,
  */
 void smve_link_advance(struct smve_link *l);
 
+/* --- frame acceptance (§2.4 validation order, §3.5) ------------------------ */
+
+enum smve_frame_class {
+	SMVE_FC_REPLY,		/* from the polled IED to us: judge it */
+	SMVE_FC_ECHO,		/* our own transmission: drop silently */
+	SMVE_FC_UNSOLICITED,	/* nothing outstanding: drop and count */
+	SMVE_FC_WRONG_PEER,	/* other SRC or DST: drop, count, keep waiting */
+};
+
+/*
+ * Classify a verified frame with @dst/@src while the master (address
+ * @master) is @waiting for a reply from @peer.
+ */
+enum smve_frame_class smve_classify(u8 master, bool waiting, u8 peer, u8 dst,
+				    u8 src);
+
 /* --- schedule -------------------------------------------------------------- */
 
 /* True when @l may be polled at @now (online/new, or offline and due). */

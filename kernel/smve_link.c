@@ -88,6 +88,19 @@ void smve_link_advance(struct smve_link *l)
 	l->seq ^= SMVE_SEQ_TOGGLE;
 }
 
+enum smve_frame_class smve_classify(u8 master, bool waiting, u8 peer, u8 dst,
+				    u8 src)
+{
+	/* Half-duplex adapters hear themselves: not an error (§2.4). */
+	if (src == master)
+		return SMVE_FC_ECHO;
+	if (!waiting)
+		return SMVE_FC_UNSOLICITED;
+	if (dst != master || src != peer)
+		return SMVE_FC_WRONG_PEER;
+	return SMVE_FC_REPLY;
+}
+
 bool smve_link_due(const struct smve_link *l, u64 now)
 {
 	return l->state != SMVE_LINK_OFFLINE || now >= l->next_due_ns;

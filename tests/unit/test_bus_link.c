@@ -136,33 +136,46 @@ static void test_command_stream(void)
 	IS(l.failures, 0, "and starts a fresh count");
 }
 
+static void test_classify(void)
+{
+	IS(smve_classify(1, true, 2, 1, 2), SMVE_FC_REPLY, "reply from the polled IED to the master");
+	IS(smve_classify(1, true, 2, 2, 1), SMVE_FC_ECHO, "own request echoed: dropped silently");
+	IS(smve_classify(1, false, 2, 2, 1), SMVE_FC_ECHO, "echo of a broadcast: still silent");
+	IS(smve_classify(1, true, 2, 1, 3), SMVE_FC_WRONG_PEER, "reply from another SRC: dropped, keep waiting");
+	IS(smve_classify(1, true, 2, 5, 2), SMVE_FC_WRONG_PEER, "frame for another DST: dropped");
+	IS(smve_classify(1, false, 2, 1, 2), SMVE_FC_UNSOLICITED, "nothing outstanding: unsolicited");
+	IS(smve_classify(7, true, 2, 7, 2), SMVE_FC_REPLY, "configurable master address");
+	IS(smve_classify(7, true, 2, 1, 2), SMVE_FC_WRONG_PEER, "01 is not us when master_addr is 7");
+}
+
 static void test_schedule(void)
 {
 	struct smve_link links[4];
+	const struct smve_link *lp[4] = { &links[0], &links[1], &links[2], &links[3] };
 	u64 wake = 0;
 	bool wrapped;
 	int i;
 
 	for (i = 0; i < 4; i++)
 		smve_link_init(&links[i]);
-	IS(smve_sched_pick(links, 4, 0, 0, &wake, &wrapped), 0, "round robin starts at 0");
+	IS(smve_sched_pick(lp, 4, 0, 0, &wake, &wrapped), 0, "round robin starts at 0");
 	OK(!wrapped, "no wrap");
-	IS(smve_sched_pick(links, 4, 3, 0, &wake, &wrapped), 3, "next in order");
-	IS(smve_sched_pick(links, 4, 4, 0, &wake, &wrapped), 0, "wraps to the first");
+	IS(smve_sched_pick(lp, 4, 3, 0, &wake, &wrapped), 3, "next in order");
+	IS(smve_sched_pick(lp, 4, 4, 0, &wake, &wrapped), 0, "wraps to the first");
 	OK(wrapped, "wrap reported (cycle done)");
 
 	links[1].state = SMVE_LINK_OFFLINE;
 	links[1].next_due_ns = 500;
-	IS(smve_sched_pick(links, 4, 1, 100, &wake, &wrapped), 2, "offline IED not due is skipped");
-	IS(smve_sched_pick(links, 4, 1, 500, &wake, &wrapped), 1, "offline IED due is re-probed in turn");
+	IS(smve_sched_pick(lp, 4, 1, 100, &wake, &wrapped), 2, "offline IED not due is skipped");
+	IS(smve_sched_pick(lp, 4, 1, 500, &wake, &wrapped), 1, "offline IED due is re-probed in turn");
 
 	for (i = 0; i < 4; i++) {
 		links[i].state = SMVE_LINK_OFFLINE;
 		links[i].next_due_ns = 1000 + 100 * (u64)(4 - i);
 	}
-	IS(smve_sched_pick(links, 4, 0, 0, &wake, &wrapped), -1, "all offline and not due: nothing");
+	IS(smve_sched_pick(lp, 4, 0, 0, &wake, &wrapped), -1, "all offline and not due: nothing");
 	IS(wake, 1100, "earliest re-probe time reported");
-	IS(smve_sched_pick(links, 0, 0, 0, &wake, &wrapped), -1, "no IED: nothing");
+	IS(smve_sched_pick(lp, 0, 0, 0, &wake, &wrapped), -1, "no IED: nothing");
 }
 
 int main(void)
@@ -173,6 +186,7 @@ int main(void)
 	test_stale();
 	test_durable_ack();
 	test_command_stream();
+	test_classify();
 	test_schedule();
 	return tap_done();
 }
