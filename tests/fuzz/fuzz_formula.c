@@ -8,10 +8,10 @@
  * The fuzz build (tests/build.mk) links only the codec and libsmve, so the
  * formula sources are included here directly.
  */
-#include "../../userspace/smved/formula.c"
-#include "../../userspace/smved/formula_lex.c"
-#include "../../userspace/smved/formula_eval.c"
-#include "../../userspace/smved/formula_fn.c"
+#include "../../userspace/smved/formula.c" // NOLINT(bugprone-suspicious-include)
+#include "../../userspace/smved/formula_lex.c" // NOLINT(bugprone-suspicious-include)
+#include "../../userspace/smved/formula_eval.c" // NOLINT(bugprone-suspicious-include)
+#include "../../userspace/smved/formula_fn.c" // NOLINT(bugprone-suspicious-include)
 
 static const char *const tags[] = { "E4252B05", "E4289S01", "E42BAR00", "E42ETT00" };
 static const char *const texts[] = { "1", "", "55.25", "x y" };

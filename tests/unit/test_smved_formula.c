@@ -22,16 +22,18 @@ static bool ai_missing;
 
 static int p_bind(void *ctx, enum formula_ns ns, const char *tag, uint32_t *slot)
 {
+	static const struct { enum formula_ns ns; const char *tag; } pts[] = {
+		{ FORMULA_NS_AI, "E42VV_00" }, { FORMULA_NS_AI, "E42PA_01" }, { FORMULA_NS_DI, "E4252B05" },
+	};
+	uint32_t i;
+
 	(void)ctx;
-	if (ns == FORMULA_NS_AI && strcmp(tag, "E42VV_00") == 0)
-		*slot = 0;
-	else if (ns == FORMULA_NS_AI && strcmp(tag, "E42PA_01") == 0)
-		*slot = 1;
-	else if (ns == FORMULA_NS_DI && strcmp(tag, "E4252B05") == 0)
-		*slot = 0;
-	else
-		return -1;
-	return 0;
+	for (i = 0; i < 3; i++)
+		if (pts[i].ns == ns && strcmp(pts[i].tag, tag) == 0) {
+			*slot = i == 2 ? 0 : i;	/* AI slots 0, 1; DI slot 0 */
+			return 0;
+		}
+	return -1;
 }
 
 static int p_read(void *ctx, enum formula_ns ns, uint32_t slot, enum formula_attr a,

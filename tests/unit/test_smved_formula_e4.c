@@ -23,10 +23,10 @@
 #define MAXP 256
 
 struct pt {
-	char tag[ELEMENT_TAG_MAX];
 	int64_t value;
 	double escala;
 	int q;
+	char tag[ELEMENT_TAG_MAX];
 };
 
 static struct pt ai[MAXP], di[MAXP];
@@ -305,8 +305,10 @@ static void dump(const char *path)
 	size_t i;
 	int a;
 
-	if (!OK(fp != NULL, "open dump %s", path))
+	if (!fp) {
+		OK(false, "open dump %s", path);
 		return;
+	}
 	for (i = 0; i < elements_count(T); i++) {
 		const struct element *e = elements_get(T, (uint32_t)i);
 

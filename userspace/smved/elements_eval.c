@@ -159,7 +159,7 @@ static int order_formulas(struct elements *t)
 	idx = malloc((nf + 1) * sizeof(*idx));
 	low = malloc((nf + 1) * sizeof(*low));
 	stk = malloc((nf + 1) * sizeof(*stk));
-	scc = malloc((nf + 1) * sizeof(*scc));
+	scc = calloc(nf + 1, sizeof(*scc));
 	cs = malloc((nf + 1) * sizeof(*cs));
 	on = calloc(nf + 1, sizeof(*on));
 	t->order = malloc((nf + 1) * sizeof(*t->order));

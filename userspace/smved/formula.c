@@ -318,12 +318,13 @@ static struct fnode *parse_call(struct parser *p, size_t pos, const char *name, 
 		return NULL;
 	n->aux = (uint8_t)fn;
 	n->nargs = (uint16_t)nargs;
+	/* An array of node pointers. NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	n->args = formula_arena_alloc(p->f, (nargs ? nargs : 1) * sizeof(*n->args));
 	if (!n->args) {
 		fp_err(p, pos, "formula too large");
 		return NULL;
 	}
-	memcpy(n->args, args, nargs * sizeof(*args));
+	memcpy(n->args, args, nargs * sizeof(*args)); // NOLINT(bugprone-sizeof-expression)
 	if (fp_next(p))	/* past ')' */
 		return NULL;
 	return n;

@@ -407,6 +407,7 @@ static int eval_ref(struct ectx *c, uint8_t ns, uint32_t slot, uint8_t attr,
 	char msg[FORMULA_ERR_MAX];
 
 	msg[0] = '\0';
+	out->type = FV_NONE;
 	if (!c->r || !c->r->read)
 		return ferr(c, "LookupError", "no resolver");
 	if (c->r->read(c->r->ctx, ns, slot, attr, out, msg) != 0)
@@ -442,8 +443,8 @@ static int eval_all(struct ectx *c, struct formula_value *out)
 int feval(struct ectx *c, const struct fnode *n, struct formula_value *out)
 {
 	static const char *const cmpsym[] = { "==", "!=", "<", "<=", ">", ">=" };
-	struct formula_value a, b;
-	int cmp;
+	struct formula_value a = { .type = FV_NONE }, b = { .type = FV_NONE };
+	int cmp = 0;
 
 	if (fcharge(c, 1))
 		return -1;

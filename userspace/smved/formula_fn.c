@@ -411,9 +411,9 @@ static int fiter(struct ectx *c, const struct formula_value *v,
 static int map_filter(struct ectx *c, const struct fnode *n, struct formula_value *out)
 {
 	const struct fnode *lam = n->args[0];
-	const struct formula_value *items;
-	struct formula_value seqv, r, *res;
-	uint32_t cnt, i, k = 0;
+	const struct formula_value *items = NULL;
+	struct formula_value seqv = { .type = FV_NONE }, r = { .type = FV_NONE }, *res;
+	uint32_t cnt = 0, i, k = 0;
 
 	if (feval(c, n->args[1], &seqv) || fiter(c, &seqv, &items, &cnt))
 		return -1;
@@ -449,9 +449,9 @@ static int varargs(struct ectx *c, struct formula_value *argv, unsigned int argc
 static int minmax(struct ectx *c, bool max, struct formula_value *argv, unsigned int argc,
 		  struct formula_value *out)
 {
-	const struct formula_value *it;
-	uint32_t n, i;
-	int cmp;
+	const struct formula_value *it = NULL;
+	uint32_t n = 0, i;
+	int cmp = 0;
 
 	if (varargs(c, argv, argc, true, &it, &n))
 		return -1;
@@ -534,7 +534,7 @@ static int fround(struct ectx *c, struct formula_value *argv, unsigned int argc,
 static int fformat(struct ectx *c, struct formula_value *argv, unsigned int argc,
 		   struct formula_value *out)
 {
-	struct formula_value x;
+	struct formula_value x = { .type = FV_NONE };
 	int64_t nd = 3;
 	char b[400];
 	int len;
@@ -561,19 +561,24 @@ static int fformat(struct ectx *c, struct formula_value *argv, unsigned int argc
 int fcall(struct ectx *c, const struct fnode *n, struct formula_value *out)
 {
 	struct formula_value *argv = NULL, acc;
-	const struct formula_value *it;
+	const struct formula_value *it = NULL;
 	unsigned int argc = n->nargs, i;
-	uint32_t cnt;
+	uint32_t cnt = 0;
 
+	/* The parser checked the arity; a tree that disagrees is a bug, not a crash. */
+	if (n->aux >= F_COUNT || argc < ffn_table[n->aux].min_args || argc > ffn_table[n->aux].max_args)
+		return ferr(c, "TypeError", "bad call");
 	if (n->aux == F_APLICAR || n->aux == F_FILTRAR)
 		return map_filter(c, n, out);
-	if (argc) {
-		argv = fscratch(c, argc * sizeof(*argv));
-		if (!argv)
+	/* Never NULL, so argv[0] is readable even for str() with no argument. */
+	argv = fscratch(c, (argc ? argc : 1) * sizeof(*argv));
+	if (!argv)
+		return -1;
+	argv[0].type = FV_NONE;
+	for (i = 0; i < argc; i++) {
+		argv[i].type = FV_NONE;
+		if (feval(c, n->args[i], &argv[i]))
 			return -1;
-		for (i = 0; i < argc; i++)
-			if (feval(c, n->args[i], &argv[i]))
-				return -1;
 	}
 	switch (n->aux) {
 	case F_O:
