@@ -63,6 +63,30 @@ got=$(($(python3 -c 'import csv,sys; print(sum(1 for _ in csv.reader(open(sys.ar
 [ "$want" -gt 0 ] && [ "$got" = "$want" ] && ok "--export-events --type digital exports $got rows" ||
 	nok "--export-events exported $got rows, the journal has $want"
 
+# Reload semantics: a broken file keeps the running configuration; a good one restarts the
+# changed source and starts the added one.
+conf reload
+"$smved" -c "$tmp/reload.conf" >"$tmp/reload.log" 2>&1 &
+pid=$!
+sleep 1.5
+printf '[concentrator S2]\nhost = 127.0.0.1\nport = 1\nlayout = 1:6,3,4\nretries = many\n' >>"$tmp/reload.conf"
+kill -HUP $pid
+sleep 0.5
+sed -e 's/^poll_interval_ms = 100/poll_interval_ms = 200/' -e '/^retries = many/d' "$tmp/reload.conf" >"$tmp/reload.new"
+mv "$tmp/reload.new" "$tmp/reload.conf"
+kill -HUP $pid
+sleep 1
+kill -0 $pid 2>/dev/null && ok "a bad configuration on SIGHUP keeps smved running" || nok "smved died on a bad reload"
+kill -TERM $pid
+wait $pid
+grep -q "reload failed: keeping the running configuration" "$tmp/reload.log" &&
+	grep -q "retries must be 0 .. 20" "$tmp/reload.log" &&
+	ok "the bad reload is refused with its file:line reason" || nok "no refusal logged"
+grep -q "S1: configuration changed, restarting" "$tmp/reload.log" &&
+	grep -q "S2: connect failed\|S2: connection error\|S2: .*reconnecting" "$tmp/reload.log" &&
+	ok "the good reload restarts the changed source and starts the new one" ||
+	{ nok "reload did not restart/start sources"; sed 's/^/# /' "$tmp/reload.log" | tail -20; }
+
 if command -v valgrind >/dev/null; then
 	run vg 6 valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
 		"$smved"
