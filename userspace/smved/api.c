@@ -674,7 +674,7 @@ static void post_login(struct web *w, struct http_conn *c, const struct http_req
 
 	if (!user || !pw || !auth_valid_name(user) || strlen(pw) > AUTH_PASSWORD_MAX) {
 		http_respond_error(c, 400, "bad_json", "need \"user\" (1-32 of A-Z a-z 0-9 . _ -) and "
-				   "\"password\" (string)");
+				   "\"password\" (string, at most 256 bytes)");
 		json_decref(b);
 		return;
 	}

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -94,7 +95,7 @@ static void add_date(struct evbuffer *out)
 
 static bool status_closes(int status)
 {
-	return status == 400 || status == 408 || status == 413 || status == 414 ||
+	return status == 400 || status == 408 || status == 413 || status == 414 || status == 417 ||
 	       status == 431 || status == 501 || status == 505 || status == 503;
 }
 
@@ -292,6 +293,16 @@ static enum step read_head(struct http_conn *c, struct evbuffer *in)
 		return STEP_WAIT;
 	}
 	if (c->req.content_length) {
+		const char *expect = http_field(&c->req, "Expect");
+
+		if (expect && strcasecmp(expect, "100-continue")) {
+			reject(c, 417, "only Expect: 100-continue is supported");
+			start_closing(c);
+			return STEP_WAIT;
+		}
+		/* The body passed every limit already: let a waiting client send it now. */
+		if (expect)
+			evbuffer_add_printf(bufferevent_get_output(c->bev), "HTTP/1.1 100 Continue\r\n\r\n");
 		c->st = ST_BODY;
 		arm(c, l->body_timeout_ms);
 		return STEP_MORE;

@@ -148,6 +148,8 @@ void metrics_handle(struct web *w, struct http_conn *c, const struct http_reques
 	one(b, "smve_ws_clients", "gauge", "WebSocket clients", ws.clients);
 	one(b, "smve_ws_lagging_clients", "gauge", "clients waiting for a fresh snapshot", ws.lagging);
 	one(b, "smve_ws_queued_bytes", "gauge", "bytes queued to WebSocket clients", (double)ws.queued_bytes);
+	one(b, "smve_ws_pending_points", "gauge", "changed points waiting for the next tick",
+	    (double)ws.pending_points);
 	one(b, "smve_ws_ticks_total", "counter", "delta ticks", (double)ws.ticks);
 	one(b, "smve_ws_frames_built_total", "counter", "delta frames built (shared)", (double)ws.frames_built);
 	one(b, "smve_ws_frames_sent_total", "counter", "frames queued to clients", (double)ws.frames_sent);

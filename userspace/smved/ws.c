@@ -10,6 +10,8 @@
  */
 #include "ws_int.h"
 
+#include "store.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -599,6 +601,7 @@ void ws_hub_stats(const struct ws_hub *h, struct ws_stats *st)
 	st->clients = h->nclients;
 	st->lagging = 0;
 	st->queued_bytes = 0;
+	st->pending_points = h->sub ? store_sub_pending(h->sub) : 0;
 	for (const struct ws_client *c = h->clients; c; c = c->next) {
 		st->lagging += c->lagging;
 		st->queued_bytes += ws_client_queued(c);

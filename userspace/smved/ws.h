@@ -38,6 +38,7 @@ struct ws_stats {
 	unsigned clients;
 	unsigned lagging;		/* waiting for a fresh snapshot */
 	size_t queued_bytes;		/* sum of client output buffers */
+	size_t pending_points;		/* changed points waiting for the next tick */
 	uint64_t frames_built, frames_sent, bytes_sent;
 	uint64_t snapshots, overflows, protocol_errors;
 	uint64_t ticks;

@@ -242,6 +242,12 @@ static void send_state(struct ws_client *c)
 	struct jb b = { 0 };
 	struct build x = { &b, c->group, true, true };
 
+	/* Never pile a snapshot onto a client that is not reading: it gets one once drained. */
+	if (ws_client_queued(c) > ws_soft_bound(h)) {
+		c->lagging = true;
+		return;
+	}
+
 	jb_printf(&b, "{\"type\":\"dict\",\"gen\":%llu,\"points\":[",
 		  (unsigned long long)(s ? store_dict_gen(s) : 0));
 	if (s)

@@ -81,6 +81,17 @@ try:
             ok(got == want and r[1].get("connection") == "close", "%s -> %d and close" % (name, want),
                (got, r[1] if r else None))
     s = connect(P)
+    s.sendall(b"POST /api/v1/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+              b"Content-Length: 2\r\nExpect: 100-continue\r\n\r\n")
+    r = read_response(s, head_only=True)
+    s.sendall(b"{}")
+    r2 = read_response(s)
+    ok(r and r[0] == 100 and r2 and r2[0] == 400, "Expect: 100-continue answered before the body",
+       (r and r[0], r2 and r2[0]))
+    s.close()
+    r = raw(b"POST /api/v1/login HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nExpect: magic\r\n\r\n{}")
+    ok(r and r[0] == 417, "unknown Expect -> 417", r and r[0])
+    s = connect(P)
     s.sendall(b"GET /" + b"a" * 9000)
     r = read_response(s)
     ok(r and r[0] == 414, "unterminated 9 KB request line refused before it ends", r and r[0])

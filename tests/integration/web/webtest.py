@@ -157,7 +157,7 @@ def read_response(s, head_only=False):
         k, v = l.split(":", 1)
         k = k.strip().lower()
         hdrs[k] = (hdrs[k] + ", " + v.strip()) if k in hdrs else v.strip()
-    n = 0 if head_only or status in (204, 304) else int(hdrs.get("content-length", "0"))
+    n = 0 if head_only or status in (100, 101, 204, 304) else int(hdrs.get("content-length", "0"))
     while len(rest) < n:
         chunk = s.recv(65536)
         if not chunk:
