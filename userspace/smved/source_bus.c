@@ -7,13 +7,16 @@
  * synchronised.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <libudev.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
+#include <smve/node.h>
 
 #include "source_node_int.h"
 #include "store.h"
@@ -180,9 +183,8 @@ struct buses *buses_new(struct smved *sm)
 	if (!bs)
 		return NULL;
 	bs->sm = sm;
-	bs->buf = malloc(64 * 1024);
 	bs->timer = event_new(sm->base, -1, EV_PERSIST, timer_cb, bs);
-	if (!bs->buf || !bs->timer) {
+	if (!bs->timer) {
 		buses_free(bs);
 		return NULL;
 	}
@@ -276,7 +278,6 @@ void buses_free(struct buses *bs)
 		udev_monitor_unref(bs->mon);
 	if (bs->udev)
 		udev_unref(bs->udev);
-	free(bs->buf);
 	free(bs);
 }
 
@@ -321,14 +322,30 @@ int buses_feed(struct buses *bs, const char *tty, unsigned addr, const uint8_t *
 	       size_t len)
 {
 	struct bus *b = bus_find(bs, tty);
+	struct smve_node *sn;
 	struct node *n;
+	int fds[2], rc;
 
-	if (!b)
+	if (!b || pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0)
 		return -1;
+	/* A pipe stands in for the device: smve_node_from_fd() issues no ioctl. */
+	if ((size_t)write(fds[1], buf, len) != len || smve_node_from_fd(fds[0], &sn) < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	close(fds[1]);
 	for (n = b->nodes; n; n = n->next)
 		if (n->addr == addr)
 			break;
-	if (!n)
-		n = node_new(b, addr, -1);
-	return n ? node_process(n, buf, len) : -1;
+	if (n) {
+		smve_node_close(n->sn);
+		n->sn = sn;
+		n->eof = false;
+	} else if (!(n = node_new(b, addr, sn))) {
+		smve_node_close(sn);
+		return -1;
+	}
+	rc = node_drain(n);
+	return rc;
 }

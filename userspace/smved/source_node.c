@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Local buses: smve.ko device nodes read as journaling consumer.  Written
- * against the UAPI header (<linux/smve.h>, kernel/README.md) because
- * libsmve's node reader had not landed; the record walk below is the only
- * part that would move there.
+ * Local buses: smve.ko device nodes read as journaling consumer, through
+ * libsmve's node reader (<smve/node.h>: validated records, resume, ioctls).
  *
  * Durability per read batch:  BEGIN; events (duplicate filter); cursor
  * {epoch, next seq}; COMMIT;  then SMVE_IOC_COMMIT(last seq).  A crash
@@ -23,6 +21,7 @@
 
 #include <event2/event.h>
 #include <linux/smve.h>
+#include <smve/node.h>
 
 #include "config.h"
 #include "events.h"
@@ -282,117 +281,26 @@ static void rec_status(struct node *n, const struct smve_rec_status *st)
 	}
 }
 
-/*
- * Walk whole records of @buf inside the open batch.  Returns the count, or -1
- * when a record does not parse (the kernel contract is broken: stop reading).
- */
-static int walk(struct node *n, const uint8_t *buf, size_t len, uint64_t *last_seq)
+/* One record inside the open batch. */
+static void handle_record(struct node *n, const struct smve_node_record *r)
 {
-	int count = 0;
-
-	while (len >= sizeof(struct smve_record)) {
-		struct smve_record h;
-		const uint8_t *p = buf + sizeof(h);
-		size_t sz;
-
-		memcpy(&h, buf, sizeof(h));
-		sz = SMVE_RECORD_SIZE(h.len);
-		if (h.len > SMVE_RECORD_MAX || sz > len)
-			return -1;
-		switch (h.type) {
-		case SMVE_REC_STATE: {
-			struct smve_rec_state st;
-
-			if (h.len < sizeof(st))
-				return -1;
-			memcpy(&st, p, sizeof(st));
-			if (sizeof(st) + st.sv_len + 2u * (st.di_words + st.ai_words) > h.len)
-				return -1;
-			apply_state(n, &st, p + sizeof(st), p + sizeof(st) + st.sv_len,
-				    p + sizeof(st) + st.sv_len + 2u * st.di_words, h.time_ns / 1000);
-			break;
-		}
-		case SMVE_REC_EVENT: {
-			struct smve_rec_event ev;
-
-			if (h.len < sizeof(ev))
-				return -1;
-			memcpy(&ev, p, sizeof(ev));
-			rec_event(n, &ev, h.time_ns / 1000, h.flags & SMVE_RECF_STALE);
-			break;
-		}
-		case SMVE_REC_STATUS: {
-			struct smve_rec_status st;
-
-			if (h.len < sizeof(st))
-				return -1;
-			memcpy(&st, p, sizeof(st));
-			rec_status(n, &st);
-			break;
-		}
-		case SMVE_REC_COMMAND: {
-			struct smve_rec_command c;
-
-			if (h.len < sizeof(c))
-				return -1;
-			memcpy(&c, p, sizeof(c));
-			rec_command(n, &c);
-			break;
-		}
-		default:
-			break;	/* additive ABI: unknown types are skipped */
-		}
-		if (!(h.flags & SMVE_RECF_COALESCED)) {
-			*last_seq = h.seq;
-			if (!n->epoch)
-				n->epoch = h.epoch;
-			else if (h.epoch != n->epoch)
-				smved_log(LOG_WARNING, "bus %s IED %u: record of epoch %llx in ring"
-					  " %llx", n->bus->cfg.tty, n->addr,
-					  (unsigned long long)h.epoch, (unsigned long long)n->epoch);
-		}
-		buf += sz;
-		len -= sz;
-		count++;
+	switch (r->type) {
+	case SMVE_REC_STATE:
+		apply_state(n, r->u.state.hdr, r->u.state.sv, r->u.state.di, r->u.state.ai,
+			    r->time_ns / 1000);
+		break;
+	case SMVE_REC_EVENT:
+		rec_event(n, r->u.event, r->time_ns / 1000, r->flags & SMVE_RECF_STALE);
+		break;
+	case SMVE_REC_STATUS:
+		rec_status(n, r->u.status);
+		break;
+	case SMVE_REC_COMMAND:
+		rec_command(n, r->u.command.hdr);
+		break;
+	default:
+		break;	/* additive ABI: unknown types are skipped */
 	}
-	return len ? -1 : count;
-}
-
-/* One durable batch: records' events and the cursor, then the kernel's commit. */
-int node_process(struct node *n, const uint8_t *buf, size_t len)
-{
-	struct journal *j = SM(n->bus)->journal;
-	uint64_t last = 0;
-	struct journal_state js = { .seq = -1 };
-	int count;
-
-	if (journal_begin(j) < 0)
-		return -1;
-	count = walk(n, buf, len, &last);
-	if (count < 0) {
-		journal_rollback(j);
-		smved_log(LOG_ERR, "bus %s IED %u: malformed record from the kernel",
-			  n->bus->cfg.tty, n->addr);
-		return -1;
-	}
-	if (last) {
-		js.epoch = n->epoch;
-		js.cursor = last + 1;
-		if (journal_put_state(j, n->key, &js) < 0) {
-			journal_rollback(j);
-			return -1;
-		}
-	}
-	if (journal_commit(j) < 0)
-		return -1;
-	if (last) {
-		n->cursor = last + 1;
-		n->bus->info.last_reply_us = smved_now_us();
-		if (n->consumer && n->fd >= 0 && ioctl(n->fd, SMVE_IOC_COMMIT, &last) < 0)
-			smved_log(LOG_WARNING, "bus %s IED %u: commit: %s", n->bus->cfg.tty, n->addr,
-				  strerror(errno));
-	}
-	return count;
 }
 
 static void data_lost(struct node *n, uint64_t count, const char *why)
@@ -400,51 +308,98 @@ static void data_lost(struct node *n, uint64_t count, const char *why)
 	char text[200];
 
 	n->bus->info.data_lost += count;
-	snprintf(text, sizeof(text), "bus %s IED %u: %llu record(s) lost (%s)", n->bus->cfg.tty,
-		 n->addr, (unsigned long long)count, why);
+	if (count)
+		snprintf(text, sizeof(text), "bus %s IED %u: %llu record(s) lost (%s)",
+			 n->bus->cfg.tty, n->addr, (unsigned long long)count, why);
+	else
+		snprintf(text, sizeof(text), "bus %s IED %u: records lost (%s)", n->bus->cfg.tty,
+			 n->addr, why);
 	smved_log(LOG_ERR, "%s", text);
-	if (journal_begin(SM(n->bus)->journal) == 0) {
-		bus_event(n->bus, (int)n->addr, "data_lost", (int64_t)count, true, text);
-		journal_commit(SM(n->bus)->journal);
+	bus_event(n->bus, (int)n->addr, "data_lost", (int64_t)count, true, text);
+}
+
+/*
+ * Read what is pending, in batches of at most BATCH_RECORDS: each batch's
+ * events and cursor are committed together, then the kernel is told.
+ * Returns the records handled, or -1 after a malformed read (the records
+ * before it are kept; the rest of that read is reported lost).
+ */
+int node_drain(struct node *n)
+{
+	struct journal *j = SM(n->bus)->journal;
+	int total = 0;
+	bool more = true, bad = false;
+
+	while (more && n->sn) {
+		struct smve_node_record r;
+		struct journal_state js = { .seq = -1 };
+		uint64_t last = 0;
+		int count = 0, rc;
+
+		if (journal_begin(j) < 0)
+			return -1;
+		while (count < BATCH_RECORDS && (rc = smve_node_read(n->sn, &r)) > 0) {
+			handle_record(n, &r);
+			if (!(r.flags & SMVE_RECF_COALESCED)) {
+				last = r.seq;
+				if (!n->epoch)
+					n->epoch = r.epoch;
+			}
+			count++;
+		}
+		more = count == BATCH_RECORDS;
+		if (!more && rc == -EPIPE) {
+			uint64_t lost = 0;
+
+			smve_node_lost(n->sn, &lost);
+			data_lost(n, lost, "reader overrun");
+			more = true;	/* the cursor moved to the oldest record: read on */
+		} else if (!more && rc == -EBADMSG) {
+			data_lost(n, 0, "malformed record from the kernel");
+			bad = true;
+		} else if (!more && rc == 0) {
+			n->eof = true;
+		} else if (!more && rc != -EAGAIN) {
+			smved_log(LOG_ERR, "bus %s IED %u: read: %s", n->bus->cfg.tty, n->addr,
+				  strerror(-rc));
+			n->eof = true;
+		}
+		if (last) {
+			js.epoch = n->epoch;
+			js.cursor = last + 1;
+			if (journal_put_state(j, n->key, &js) < 0) {
+				journal_rollback(j);
+				return -1;
+			}
+		}
+		if (journal_commit(j) < 0)
+			return -1;
+		total += count;
+		if (last) {
+			n->cursor = last + 1;
+			n->bus->info.last_reply_us = smved_now_us();
+			if (n->consumer && smve_node_commit(n->sn, last) < 0)
+				smved_log(LOG_WARNING, "bus %s IED %u: commit of record %llu refused",
+					  n->bus->cfg.tty, n->addr, (unsigned long long)last);
+		}
 	}
+	return bad ? -1 : total;
 }
 
 static void node_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct node *n = arg;
-	uint8_t *buf = n->bus->bs->buf;
 
+	(void)fd;
 	(void)what;
-	for (int rounds = 0; rounds < 16; rounds++) {	/* then yield to the other sources */
-		ssize_t r = read(fd, buf, READ_BUF);
-
-		if (r > 0) {
-			if (node_process(n, buf, (size_t)r) < 0) {
-				/* Re-read from the committed cursor next time. */
-				if (lseek(fd, (off_t)n->cursor, SEEK_SET) < 0)
-					node_close(n);
-				return;
-			}
-			continue;
-		}
-		if (r == 0) {
-			node_online(n, false, "node removed");
-			node_close(n);
-			return;
-		}
-		if (errno == EAGAIN || errno == EINTR)
-			return;
-		if (errno == EPIPE) {
-			uint64_t lost = 0;
-
-			ioctl(fd, SMVE_IOC_LOST, &lost);
-			data_lost(n, lost, "reader overrun");
-			continue;
-		}
-		smved_log(LOG_ERR, "bus %s IED %u: read: %s", n->bus->cfg.tty, n->addr,
-			  strerror(errno));
+	if (node_drain(n) < 0 && !n->eof && n->cursor) {
+		/* What was not stored is read again from the committed cursor. */
+		if (smve_node_seek(n->sn, n->cursor) < 0)
+			n->eof = true;
+	}
+	if (n->eof) {
+		node_online(n, false, "node removed");
 		node_close(n);
-		return;
 	}
 }
 
@@ -464,12 +419,11 @@ void node_close(struct node *n)
 	store_set_stale(SM(b)->store, b->cfg.tty, (int)n->addr, true);
 	if (n->ev)
 		event_free(n->ev);
-	if (n->fd >= 0)
-		close(n->fd);	/* detaches the consumer */
+	smve_node_close(n->sn);	/* closing detaches the consumer */
 	free(n);
 }
 
-struct node *node_new(struct bus *b, unsigned addr, int fd)
+struct node *node_new(struct bus *b, unsigned addr, struct smve_node *sn)
 {
 	struct node *n = calloc(1, sizeof(*n));
 
@@ -477,7 +431,7 @@ struct node *node_new(struct bus *b, unsigned addr, int fd)
 		return NULL;
 	n->bus = b;
 	n->addr = addr;
-	n->fd = fd;
+	n->sn = sn;
 	n->idx = -1;
 	for (unsigned i = 0; i < b->cfg.layout.count; i++)
 		if (b->cfg.layout.ied[i].addr == addr)
@@ -493,33 +447,27 @@ void node_open(struct bus *b, const char *path, unsigned addr)
 {
 	struct smve_node_info info;
 	struct journal_state js;
+	struct smve_node *sn;
 	struct node *n;
-	uint32_t on = SMVE_CONSUMER_ATTACH;
-	int fd, found;
+	int rc, found;
 
 	for (n = b->nodes; n; n = n->next)
 		if (n->addr == addr)
 			return;	/* already open */
-	fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0 && (errno == EACCES || errno == EPERM)) {
-		fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-		if (fd >= 0)
+	rc = smve_node_open(path, SMVE_NODE_CONTROL | SMVE_NODE_NONBLOCK, &sn);
+	if (rc == -EACCES || rc == -EPERM) {
+		rc = smve_node_open(path, SMVE_NODE_NONBLOCK, &sn);
+		if (!rc)
 			smved_log(LOG_WARNING, "%s: read-only: events are not acknowledged durably"
 				  " (grant smved write access in the udev rule)", path);
 	}
-	if (fd < 0) {
-		smved_log(LOG_ERR, "%s: %s", path, strerror(errno));
+	if (rc < 0) {
+		smved_log(LOG_ERR, "%s: %s", path, rc == -ENOTTY || rc == -EPROTO ?
+			  "not an smve node of a UAPI version smved understands" : strerror(-rc));
 		return;
 	}
-	if (ioctl(fd, SMVE_IOC_INFO, &info) < 0 || info.version != SMVE_UAPI_VERSION) {
-		smved_log(LOG_ERR, "%s: not an smve node of UAPI version %d", path,
-			  SMVE_UAPI_VERSION);
-		close(fd);
-		return;
-	}
-	n = node_new(b, addr, fd);
-	if (!n) {
-		close(fd);
+	if (smve_node_info(sn, &info) < 0 || !(n = node_new(b, addr, sn))) {
+		smve_node_close(sn);
 		return;
 	}
 	n->epoch = info.epoch;
@@ -535,14 +483,14 @@ void node_open(struct bus *b, const char *path, unsigned addr)
 		else if (found > 0)
 			smved_log(LOG_NOTICE, "%s: ring restarted (new epoch): reading it whole", path);
 	}
-	if (lseek(fd, (off_t)n->cursor, SEEK_SET) < 0)
-		smved_log(LOG_WARNING, "%s: seek to %llu: %s", path,
-			  (unsigned long long)n->cursor, strerror(errno));
-	n->consumer = ioctl(fd, SMVE_IOC_CONSUMER, &on) == 0;
+	if (smve_node_seek(sn, n->cursor) < 0)
+		smved_log(LOG_WARNING, "%s: cannot seek to record %llu", path,
+			  (unsigned long long)n->cursor);
+	n->consumer = smve_node_set_consumer(sn, true) == 0;
 	if (!n->consumer)
-		smved_log(LOG_WARNING, "%s: cannot become the journaling consumer: %s", path,
-			  strerror(errno));
-	n->ev = event_new(SM(b)->base, fd, EV_READ | EV_PERSIST, node_readable, n);
+		smved_log(LOG_WARNING, "%s: not the journaling consumer: acknowledgements do not"
+			  " wait for the journal", path);
+	n->ev = event_new(SM(b)->base, smve_node_fd(sn), EV_READ | EV_PERSIST, node_readable, n);
 	if (!n->ev) {
 		node_close(n);
 		return;
@@ -551,7 +499,7 @@ void node_open(struct bus *b, const char *path, unsigned addr)
 	b->info.connects++;
 	smved_log(LOG_INFO, "%s: reading from record %llu (epoch %llx)", path,
 		  (unsigned long long)n->cursor, (unsigned long long)n->epoch);
-	node_readable(fd, EV_READ, n);
+	node_readable(smve_node_fd(sn), EV_READ, n);
 }
 
 /* 0x13 through write(): queued without blocking, the outcome comes as a COMMAND record. */
@@ -561,14 +509,14 @@ int node_control(struct node *n, const struct binding *bd, int state,
 	uint8_t req[4] = { MARA_CMD_CONTROL, (uint8_t)bd->local, (uint8_t)bd->bit, (uint8_t)state };
 	struct ctl_wait *w = NULL;
 
-	if (n->fd < 0)
+	if (!n->sn)
 		return -ENOTCONN;
 	for (unsigned i = 0; i < sizeof(n->ctl) / sizeof(n->ctl[0]) && !w; i++)
 		if (!n->ctl[i].used)
 			w = &n->ctl[i];
 	if (!w)
 		return -EBUSY;
-	if (write(n->fd, req, sizeof(req)) != (ssize_t)sizeof(req))
+	if (write(smve_node_fd(n->sn), req, sizeof(req)) != (ssize_t)sizeof(req))
 		return errno == EBADF ? -EPERM : -errno;
 	/* write() ids are the running count of this file's writes (kernel/README.md). */
 	*w = (struct ctl_wait){ .used = true, .id = n->next_ctl++, .done = done, .arg = arg };

@@ -41,9 +41,10 @@ int buses_control(struct buses *b, uint32_t id, int state,
 		  void (*done)(int result, void *arg), void *arg);
 
 /*
- * The record-processing core, exposed for tests that feed records through
- * a pipe: handle @len bytes of whole records read from node @addr of bus
- * @tty.  Returns the number of records consumed or -1 (bad record).
+ * Tests without a kernel: @len bytes of whole records (as smve.ko returns
+ * them, at most 64 KiB) are read through a pipe standing in for node @addr
+ * of bus @tty, exactly as from the device.  Returns the records handled,
+ * or -1 (a malformed record: the ones before it are kept).
  */
 int buses_feed(struct buses *b, const char *tty, unsigned addr, const uint8_t *buf,
 	       size_t len);

@@ -10,7 +10,9 @@
 #include "sheets.h"
 #include "source_node.h"
 
-#define READ_BUF	(64 * 1024)
+struct smve_node;
+
+#define BATCH_RECORDS	512	/* records per journal transaction */
 #define BUS_TIMER_S	30	/* PEH offset (DST) and clock checks */
 
 struct bus;
@@ -27,7 +29,8 @@ struct node {
 	struct bus *bus;
 	unsigned addr;
 	int idx;			/* layout index */
-	int fd;
+	struct smve_node *sn;		/* libsmve reader (owns the descriptor) */
+	bool eof;			/* the node went away */
 	struct event *ev;
 	char key[80];			/* journal state key "node:<tty>.<A>" */
 	uint64_t epoch, cursor;		/* cursor = next record seq to read */
@@ -55,15 +58,14 @@ struct buses {
 	struct udev_monitor *mon;
 	struct event *mon_ev, *timer;
 	struct bus *list;
-	uint8_t *buf;
 };
 
 /* source_node.c */
 void bus_apply_sysfs(struct bus *b, bool full);
-struct node *node_new(struct bus *b, unsigned addr, int fd);
+struct node *node_new(struct bus *b, unsigned addr, struct smve_node *sn);
 void node_open(struct bus *b, const char *path, unsigned addr);
 void node_close(struct node *n);
-int node_process(struct node *n, const uint8_t *buf, size_t len);
+int node_drain(struct node *n);
 int node_control(struct node *n, const struct binding *bd, int state,
 		 void (*done)(int result, void *arg), void *arg);
 
