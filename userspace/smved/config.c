@@ -625,6 +625,7 @@ struct smved_config *config_load(const char *path, config_diag_fn diag,
 	p.f = fopen(path, "r");
 	if (!p.f) {
 		perr(&p, 0, "%s", strerror(errno));
+		flush_msgs(&p);
 		config_free(c);
 		return NULL;
 	}
