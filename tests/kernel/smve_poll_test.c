@@ -142,6 +142,36 @@ TEST_F(poll, peh_goes_out_only_with_a_synchronised_clock)
 	EXPECT_EQ(before, after) TH_LOG("PEH sent with peh_enable=0");
 }
 
+/*
+ * A value the simulator derives from the master's own traffic: SV byte 0 bit 6
+ * ("PrimeraPeH", spec 5.3) is 0 until the IED has processed a PEH.  The STATE
+ * records must show it turn 1 once the master has broadcast one.
+ */
+TEST_F(poll, sv_shows_the_ied_received_the_peh)
+{
+	struct smve_rec_state st = { 0 };
+	struct smvet_rec r;
+	struct timespec now;
+	int64_t after;
+	int fd, got = 0;
+
+	ASSERT_EQ(0, smvet_wait_bus_ge(&self->b, "statistics/peh_sent", 1, 10000, NULL));
+	ASSERT_EQ(0, smvet_wait_ied(&self->b, 2, "online", 1, 20000, NULL));
+	fd = smvet_node_open(&self->b, 2, O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, fd);
+	clock_gettime(CLOCK_REALTIME, &now);
+	after = now.tv_sec * 1000000000LL + now.tv_nsec;
+	/* A state from a reply received after the PEH went out. */
+	for (int i = 0; i < 50 && !got; i++) {
+		ASSERT_EQ(0, read_state(fd, &r, &st, 5000));
+		got = st.reply_time_ns > after;
+	}
+	ASSERT_TRUE(got);
+	ASSERT_LE(1, st.sv_len);
+	EXPECT_TRUE(r.payload[sizeof(st)] & 0x40) TH_LOG("SV byte 0 = 0x%02x", r.payload[sizeof(st)]);
+	close(fd);
+}
+
 static int transact(int fd, uint32_t id, uint8_t port, uint8_t bit, uint8_t state,
 		    struct smve_transact *tr)
 {
