@@ -2,7 +2,8 @@
 /*
  * smve.ko in the test VM: polling against smve-sim (tests/vm/scenarios/
  * 30-poll): values reach the nodes as STATE records shaped by the layout,
- * SEQ alternates 00/80, PEH only with a synchronised clock, the 0x13 control path (executed, refused and
+ * SEQ alternates 00/80, periodic PEH and peh_enable (the clock-sync gate is
+ * userspace's: smve_pehgate_test.c), the 0x13 control path (executed, refused and
  * outcome unknown) with its effect visible in the IED's DI word.
  */
 #include <errno.h>
@@ -132,41 +133,6 @@ TEST_F(poll, peh_periodic_and_suppressed_by_peh_enable)
 	EXPECT_EQ(before, after) TH_LOG("PEH sent with peh_enable=0");
 	ASSERT_EQ(0, smvet_bus_set(&self->b, "peh_enable", "1"));
 	EXPECT_EQ(0, smvet_wait_bus_ge(&self->b, "statistics/peh_sent", after + 1, 5000, NULL));
-}
-
-/*
- * DESIGN.md: PEH goes out "only while the host clock is known to be
- * synchronised".  A module cannot read the NTP status (nothing is exported),
- * so the signal has to come from userspace: when the bus has a "clock_synced"
- * attribute the test drives that; otherwise it drives the kernel's own
- * STA_UNSYNC flag with adjtimex() and expects the module to honour it.
- */
-static int set_synced(const struct smvet_bus *b, int on)
-{
-	char path[160];
-
-	snprintf(path, sizeof(path), "%s/clock_synced", b->dir);
-	if (access(path, F_OK) == 0)
-		return smvet_write_file(path, on ? "1" : "0");
-	return clock_synced(on);
-}
-
-TEST_F(poll, peh_waits_for_a_synchronised_clock)
-{
-	uint64_t before, after;
-
-	ASSERT_EQ(0, set_synced(&self->b, 1));
-	ASSERT_EQ(0, smvet_bus_set(&self->b, "peh_interval_s", "1"));
-	ASSERT_EQ(0, smvet_wait_bus_ge(&self->b, "statistics/peh_sent", 1, 5000, &before));
-	ASSERT_EQ(0, set_synced(&self->b, 0));
-	smvet_sleep_ms(1500);	/* one in flight may still go out */
-	ASSERT_EQ(0, smvet_bus_u64(&self->b, "statistics/peh_sent", &before));
-	smvet_sleep_ms(3000);
-	ASSERT_EQ(0, smvet_bus_u64(&self->b, "statistics/peh_sent", &after));
-	EXPECT_EQ(before, after) TH_LOG("PEH sent while the clock is not known to be synchronised");
-	ASSERT_EQ(0, set_synced(&self->b, 1));
-	EXPECT_EQ(0, smvet_wait_bus_ge(&self->b, "statistics/peh_sent", after + 1, 5000, NULL));
-	ASSERT_EQ(0, clock_synced(1));
 }
 
 /*

@@ -254,6 +254,12 @@ vm_base_initramfs_unlocked() {
 	# util-linux's ldattach (busybox has none); udevd is the same binary as udevadm in Debian 12.
 	vm_copy_with_libs "$stage" /usr/sbin/ldattach /usr/bin/udevadm || return 1
 	ln -sf /usr/bin/udevadm "$stage/bin/udevd"
+	# smvectl runs the bus the way the smve-bus@TTY unit does (PEH gated on clock sync).
+	if [ -x "$SMVE_BUILD/bin/smvectl" ]; then
+		mkdir -p "$stage/usr/bin"
+		vm_copy_with_libs "$stage" "$SMVE_BUILD/bin/smvectl" || return 1
+		mv "$stage$SMVE_BUILD/bin/smvectl" "$stage/usr/bin/smvectl"
+	fi
 	mkdir -p "$stage/lib/systemd" && ln -sf /usr/bin/udevadm "$stage/lib/systemd/systemd-udevd"
 	local rules
 	for rules in "$SMVE_TOP"/packaging/udev/*.rules; do
