@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Internals shared by formula.c (compiler, evaluator, operators) and
- * formula_fn.c (built-in functions and Python conversions).  Not a public
- * interface: only these two files include it.
+ * Internals of the formula module: the tree the compiler (formula.c,
+ * formula_lex.c) builds and the evaluator (formula_eval.c, formula_fn.c)
+ * walks.  Not a public interface: only those files include it.
  */
 #ifndef SMVED_FORMULA_IMPL_H
 #define SMVED_FORMULA_IMPL_H
