@@ -533,6 +533,7 @@ static void bus_idle(struct smve_bus *bus, u64 now, u64 *wake)
 	c = bus_next_cmd(bus);
 	if (c) {
 		list_del_init(&c->node);
+		bus->n_cmds--;
 		bus->active_cmd = c;
 		bus_send_cmd(bus, c, now);
 		return;
@@ -755,9 +756,12 @@ int smve_bus_queue_cmd(struct smve_bus *bus, struct smve_cmd *c)
 	mutex_lock(&bus->lock);
 	if (test_bit(SMVE_BUS_DEAD, &bus->flags)) {
 		ret = -ENODEV;
+	} else if (bus->n_cmds >= SMVE_CMDS_MAX) {
+		ret = -EAGAIN;	/* bounded: a writer cannot exhaust memory */
 	} else {
 		kref_get(&c->kref);
 		list_add_tail(&c->node, &bus->cmds);
+		bus->n_cmds++;
 	}
 	mutex_unlock(&bus->lock);
 	if (!ret)
@@ -774,6 +778,7 @@ void smve_bus_abort_cmds(struct smve_bus *bus, struct smve_ied *ied)
 		if (ied && c->ied != ied)
 			continue;
 		list_del_init(&c->node);
+		bus->n_cmds--;
 		smve_bus_cmd_finish(bus, c, SMVE_CMD_ABORTED);
 	}
 	c = bus->active_cmd;

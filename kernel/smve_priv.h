@@ -44,6 +44,7 @@
 #define SMVE_RX_ERR		0x200	/* fifo entry: byte with a line error */
 #define SMVE_MINORS		1024
 #define SMVE_RETRIES_MAX	15
+#define SMVE_CMDS_MAX		64	/* queued control transactions per bus */
 
 extern atomic_long_t smve_objects;
 extern struct class *smve_class;
@@ -170,6 +171,7 @@ struct smve_bus {
 	struct smve_ied *retry;		/* resend to this IED next */
 	struct smve_cmd *active_cmd;	/* taken off cmds, not finished */
 	struct list_head cmds;
+	unsigned int n_cmds;		/* entries in cmds */
 	u8 tx_buf[MARA_QTY_MAX];
 	u8 tx_len, tx_done, sent_seq, sent_cmd;
 	bool bcc_seen;			/* bad BCC while waiting */
