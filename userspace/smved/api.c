@@ -7,86 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/rand.h>
-
 #include "audit.h"
 #include "journal.h"
 #include "store.h"
 #include "ws.h"
 
-/* ---- representations --------------------------------------------------------------------- */
-
-static json_t *time_or_null(int64_t us)
-{
-	char t[32];
-
-	if (!us)
-		return json_null();
-	web_iso_time(us, t);
-	return json_string(t);
-}
-
-json_t *web_point_json(const struct point *p)
-{
-	json_t *o = json_object();
-
-	json_object_set_new(o, "id", json_integer(p->id));
-	json_object_set_new(o, "tag", json_string(p->tag));
-	json_object_set_new(o, "kind", json_string(point_kind_name((enum point_kind)p->kind)));
-	json_object_set_new(o, "value", (p->flags & POINT_F_NEVER) ? json_null() : json_real(p->value));
-	/* Integral values print as integers so that "value":855 reads as the wire value. */
-	if (!(p->flags & POINT_F_NEVER) && p->value == (double)(long long)p->value &&
-	    p->value > -1e15 && p->value < 1e15)
-		json_object_set_new(o, "value", json_integer((json_int_t)p->value));
-	json_object_set_new(o, "raw", json_integer(p->raw));
-	json_object_set_new(o, "q", json_integer(p->q));
-	json_object_set_new(o, "stale", json_boolean(p->flags & POINT_F_STALE));
-	json_object_set_new(o, "source_time", time_or_null(p->src_us));
-	json_object_set_new(o, "time", time_or_null(p->rx_us));
-	json_object_set_new(o, "unit", json_string(p->unit ? p->unit : ""));
-	json_object_set_new(o, "description", json_string(p->description ? p->description : ""));
-	if (p->kind == POINT_DERIVED)
-		json_object_set_new(o, "text", p->text ? json_string(p->text) : json_null());
-	if (p->flags & POINT_F_MANUAL)
-		json_object_set_new(o, "manual", json_true());
-	if (p->flags & POINT_F_LATCHED)
-		json_object_set_new(o, "latched", json_true());
-	return o;
-}
-
-json_t *web_event_json(const struct journal_event *ev)
-{
-	json_t *fields = json_loads(ev->fields ? ev->fields : "{}", 0, NULL);
-	json_t *o = json_object();
-
-	if (!fields)
-		fields = json_object();	/* the journal stores what libsmve rendered: never expected */
-	json_object_set_new(o, "id", json_integer(ev->id));
-	json_object_set_new(o, "station", json_string(ev->station));
-	json_object_set_new(o, "source", json_string(ev->source));
-	json_object_set_new(o, "ied", ev->ied >= 0 ? json_integer(ev->ied) : json_null());
-	json_object_set_new(o, "type", json_string(ev->type));
-	json_object_set_new(o, "tag", *ev->tag ? json_string(ev->tag) : json_null());
-	json_object_set_new(o, "time", time_or_null(ev->utc_us));
-	json_object_set_new(o, "device_time", *ev->device_time ? json_string(ev->device_time)
-							       : json_null());
-	json_object_set_new(o, "bad_time", json_boolean(ev->bad_time));
-	json_object_set_new(o, "received", time_or_null(ev->rx_us));
-	json_object_set_new(o, "value", json_integer(ev->value));
-	json_object_set_new(o, "alarm", json_boolean(ev->alarm));
-	json_object_set_new(o, "fields", fields);
-	json_object_set_new(o, "text", json_string(ev->text));
-	if (ev->ack_user)
-		json_object_set_new(o, "ack", json_pack("{s:s,s:o}", "user", ev->ack_user, "time",
-							time_or_null(ev->ack_us)));
-	else
-		json_object_set_new(o, "ack", json_null());
-	return o;
-}
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 
-static void reply_json(struct http_conn *c, int status, json_t *o, const char *headers)
+void api_reply_json(struct http_conn *c, int status, json_t *o, const char *headers)
 {
 	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
@@ -104,7 +33,7 @@ static void reply_json(struct http_conn *c, int status, json_t *o, const char *h
 }
 
 /* Checks a write: role, JSON content type, Origin.  Responds and returns false when refused. */
-static bool write_allowed(struct web *w, struct http_conn *c, const struct http_request *req,
+bool api_write_allowed(struct web *w, struct http_conn *c, const struct http_request *req,
 			  const struct web_identity *id, enum role need)
 {
 	const char *ct = http_field(req, "Content-Type");
@@ -136,7 +65,7 @@ static bool write_allowed(struct web *w, struct http_conn *c, const struct http_
 	return true;
 }
 
-static json_t *body_json(struct http_conn *c, const struct http_request *req)
+json_t *api_body_json(struct http_conn *c, const struct http_request *req)
 {
 	json_error_t je;
 	json_t *o = json_loadb(req->body, req->content_length, JSON_REJECT_DUPLICATES, &je);
@@ -182,7 +111,7 @@ static void get_points(struct web *w, struct http_conn *c, const struct http_req
 	}
 	if (w->sm->store)
 		store_foreach(w->sm->store, list_point, &a);
-	reply_json(c, 200, a.arr, NULL);
+	api_reply_json(c, 200, a.arr, NULL);
 }
 
 static const struct point *find_point(struct web *w, struct http_conn *c, const char *enc,
@@ -202,156 +131,6 @@ static const struct point *find_point(struct web *w, struct http_conn *c, const 
 	return p;
 }
 
-static void post_manual(struct web *w, struct http_conn *c, const struct http_request *req,
-			const struct web_identity *id, const struct point *p)
-{
-	if (!write_allowed(w, c, req, id, ROLE_OPERATOR))
-		return;
-	json_t *b = body_json(c, req);
-
-	if (!b)
-		return;
-	json_t *text = json_object_get(b, "text"), *value = json_object_get(b, "value");
-
-	if (p->kind != POINT_DERIVED) {
-		http_respond_error(c, 409, "not_manual", "only derived (element) points take a manual state");
-	} else if ((text && !json_is_string(text)) || (value && !json_is_number(value)) ||
-		   (!text && !value)) {
-		http_respond_error(c, 400, "bad_json", "give \"text\" (string) and/or \"value\" (number)");
-	} else if (text && json_string_length(text) >= STORE_TEXT_MAX) {
-		http_respond_error(c, 400, "bad_json", "text too long");
-	} else {
-		char detail[512];
-		json_t *d = json_pack("{s:s,s:O*,s:O*,s:O*}", "tag", p->tag, "old",
-				      p->text ? json_string(p->text) : json_null(), "text", text,
-				      "value", value);
-		char *ds = json_dumps(d, JSON_COMPACT);
-
-		snprintf(detail, sizeof(detail), "%s", ds ? ds : "{}");
-		free(ds);
-		json_decref(d);
-		store_set_derived(w->sm->store, p->id, value ? json_number_value(value) : p->value,
-				  text ? json_string_value(text) : p->text, smved_now_us());
-		store_set_flag(w->sm->store, p->id, POINT_F_MANUAL, true);
-		web_audit(w, "manual_state", id, req->peer, detail);
-		reply_json(c, 200, web_point_json(p), NULL);
-	}
-	json_decref(b);
-}
-
-/* ---- control (select-before-operate) ----------------------------------------------------- */
-
-struct control_done {
-	struct web *w;
-	char tag[STORE_TAG_MAX];
-	char user[AUTH_NAME_MAX];
-	char role[16];
-	char addr[64];
-	int state;
-};
-
-static void control_done(int result, void *arg)
-{
-	struct control_done *d = arg;
-	char detail[256];
-	struct web_identity id = { 0 };
-
-	snprintf(id.user, sizeof(id.user), "%s", d->user);
-	id.role = role_parse(d->role);
-	snprintf(detail, sizeof(detail), "{\"tag\":\"%s\",\"state\":%d,\"result\":%d,\"error\":\"%s\"}",
-		 d->tag, d->state, result, result ? strerror(-result) : "");
-	web_audit(d->w, "control_result", &id, d->addr, detail);
-	free(d);
-}
-
-static struct control_select {
-	char sid[AUTH_SID_HEX + 1];
-	char tag[STORE_TAG_MAX];
-	char token[33];
-	int state;
-	int64_t until_us;
-} selects[64];
-
-static void post_control(struct web *w, struct http_conn *c, const struct http_request *req,
-			 const struct web_identity *id, const struct point *p)
-{
-	if (!write_allowed(w, c, req, id, ROLE_OPERATOR))
-		return;
-	json_t *b = body_json(c, req);
-
-	if (!b)
-		return;
-	const char *action = json_string_value(json_object_get(b, "action"));
-	json_t *st = json_object_get(b, "state");
-	const char *token = json_string_value(json_object_get(b, "token"));
-	int64_t now = smved_now_us();
-	char detail[256];
-
-	if (!action || !json_is_integer(st) || (json_integer_value(st) != 0 && json_integer_value(st) != 1)) {
-		http_respond_error(c, 400, "bad_json", "need \"action\" (select|operate) and \"state\" 0 or 1");
-	} else if (!*id->sid) {
-		http_respond_error(c, 401, "unauthenticated", "control needs a logged-in session");
-	} else if (!strcmp(action, "select")) {
-		struct control_select *s = &selects[0];
-		unsigned char rnd[16];
-
-		for (size_t i = 0; i < sizeof(selects) / sizeof(selects[0]); i++)
-			if (selects[i].until_us < s->until_us || !strcmp(selects[i].sid, id->sid)) {
-				s = &selects[i];
-				if (!strcmp(selects[i].sid, id->sid))
-					break;
-			}
-		RAND_bytes(rnd, sizeof(rnd));
-		for (int i = 0; i < 16; i++)
-			sprintf(s->token + 2 * i, "%02x", rnd[i]);
-		snprintf(s->sid, sizeof(s->sid), "%s", id->sid);
-		snprintf(s->tag, sizeof(s->tag), "%s", p->tag);
-		s->state = (int)json_integer_value(st);
-		s->until_us = now + API_SELECT_TIMEOUT_S * 1000000LL;
-		snprintf(detail, sizeof(detail), "{\"tag\":\"%s\",\"state\":%d}", p->tag, s->state);
-		web_audit(w, "control_select", id, req->peer, detail);
-		reply_json(c, 200, json_pack("{s:s,s:i}", "token", s->token, "expires_s",
-					     API_SELECT_TIMEOUT_S), NULL);
-	} else if (!strcmp(action, "operate")) {
-		struct control_select *s = NULL;
-
-		for (size_t i = 0; i < sizeof(selects) / sizeof(selects[0]); i++)
-			if (!strcmp(selects[i].sid, id->sid))
-				s = &selects[i];
-		if (!s || !token || strcmp(s->token, token) || strcmp(s->tag, p->tag) ||
-		    s->state != json_integer_value(st) || s->until_us < now) {
-			http_respond_error(c, 409, "not_selected", "select the same point and state first (30 s)");
-		} else {
-			struct control_done *d = calloc(1, sizeof(*d));
-
-			memset(s, 0, sizeof(*s));
-			if (!d) {
-				http_respond_error(c, 503, "busy", "out of memory");
-				goto out;
-			}
-			*d = (struct control_done){ .w = w, .state = (int)json_integer_value(st) };
-			snprintf(d->tag, sizeof(d->tag), "%s", p->tag);
-			snprintf(d->user, sizeof(d->user), "%s", id->user);
-			snprintf(d->role, sizeof(d->role), "%s", role_name(id->role));
-			snprintf(d->addr, sizeof(d->addr), "%s", req->peer);
-			snprintf(detail, sizeof(detail), "{\"tag\":\"%s\",\"state\":%d}", p->tag, d->state);
-			web_audit(w, "control_operate", id, req->peer, detail);
-			int r = smved_control(w->sm, p->tag, d->state, control_done, d);
-
-			if (r) {
-				control_done(r, d);
-				http_respond_error(c, r == -ENOENT ? 404 : r == -ENOTCONN ? 503 : 409,
-						   "control_failed", strerror(-r));
-			} else {
-				reply_json(c, 202, json_pack("{s:b}", "queued", 1), NULL);
-			}
-		}
-	} else {
-		http_respond_error(c, 400, "bad_json", "action must be select or operate");
-	}
-out:
-	json_decref(b);
-}
 
 static void points(struct web *w, struct http_conn *c, const struct http_request *req,
 		   const struct web_identity *id, const char *rest)
@@ -373,11 +152,11 @@ static void points(struct web *w, struct http_conn *c, const struct http_request
 		if (req->method != HTTP_GET && req->method != HTTP_HEAD)
 			http_respond_error(c, 405, "method_not_allowed", "use GET");
 		else
-			reply_json(c, 200, web_point_json(p), NULL);
+			api_reply_json(c, 200, web_point_json(p), NULL);
 	} else if (!strcmp(slash, "/manual")) {
-		post_manual(w, c, req, id, p);
+		api_post_manual(w, c, req, id, p);
 	} else if (!strcmp(slash, "/control")) {
-		post_control(w, c, req, id, p);
+		api_post_control(w, c, req, id, p);
 	} else {
 		http_respond_error(c, 404, "not_found", "no such resource");
 	}
@@ -495,7 +274,7 @@ static void get_events(struct web *w, struct http_conn *c, const struct http_req
 		http_respond_error(c, 503, "journal_unavailable", "cannot read the journal");
 		return;
 	}
-	reply_json(c, 200, json_pack("{s:o,s:I}", "events", arr, "last_id",
+	api_reply_json(c, 200, json_pack("{s:o,s:I}", "events", arr, "last_id",
 				     (json_int_t)journal_last_id(w->sm->journal)), NULL);
 }
 
@@ -511,7 +290,7 @@ static void post_ack(struct web *w, struct http_conn *c, const struct http_reque
 	char detail[128];
 	json_t *ev = NULL;
 
-	if (!write_allowed(w, c, req, id, ROLE_OPERATOR))
+	if (!api_write_allowed(w, c, req, id, ROLE_OPERATOR))
 		return;
 	int r = journal_ack(w->sm->journal, eid, id->user, smved_now_us());
 
@@ -529,7 +308,7 @@ static void post_ack(struct web *w, struct http_conn *c, const struct http_reque
 	}
 	w->n.acks += r == 0;
 	journal_get(w->sm->journal, eid, one_event, &ev);
-	reply_json(c, r == 0 ? 200 : 409, ev, NULL);
+	api_reply_json(c, r == 0 ? 200 : 409, ev, NULL);
 }
 
 static void events(struct web *w, struct http_conn *c, const struct http_request *req,
@@ -566,7 +345,7 @@ static void events(struct web *w, struct http_conn *c, const struct http_request
 		int r = journal_get(w->sm->journal, eid, one_event, &ev);
 
 		if (r == 1 && ev)
-			reply_json(c, 200, ev, NULL);
+			api_reply_json(c, 200, ev, NULL);
 		else
 			http_respond_error(c, r < 0 ? 503 : 404, r < 0 ? "journal_unavailable" : "not_found",
 					   r < 0 ? "cannot read the journal" : "no such event");
@@ -579,7 +358,7 @@ static int add_source(const struct smved_source_info *si, void *arg)
 {
 	json_t *o = json_pack("{s:s,s:s,s:s,s:b,s:o}", "name", si->name, "kind", si->kind,
 			      "station", si->station ? si->station : "", "online", si->online,
-			      "last_reply", time_or_null(si->last_reply_us));
+			      "last_reply", web_time_json(si->last_reply_us));
 	json_t *n = json_object();
 
 	json_object_set_new(n, "polls", json_integer((json_int_t)si->polls));
@@ -617,7 +396,7 @@ static int add_ied(const struct point *p, void *arg)
 				      json_pack("{s:i,s:s,s:b,s:b,s:o}", "address", p->ied, "tag", p->tag,
 						"online", !(p->flags & POINT_F_NEVER) && p->value != 0,
 						"stale", (p->flags & POINT_F_STALE) != 0,
-						"last_change", time_or_null(p->src_us)));
+						"last_change", web_time_json(p->src_us)));
 		break;
 	}
 	return 0;
@@ -635,14 +414,14 @@ static void get_status(struct web *w, struct http_conn *c)
 	if (w->ws)
 		ws_hub_stats(w->ws, &ws);
 	json_t *server = json_pack("{s:s,s:o,s:I,s:I,s:i,s:i,s:i,s:b}", "version", WEB_VERSION,
-				   "time", time_or_null(now), "uptime_s",
+				   "time", web_time_json(now), "uptime_s",
 				   (json_int_t)((now - w->sm->started_us) / 1000000), "last_event_id",
 				   (json_int_t)(w->sm->journal ? journal_last_id(w->sm->journal) : 0),
 				   "connections", http_server_connections(w->http), "ws_clients",
 				   ws.clients, "sessions", auth_session_count(w->auth), "tls",
 				   http_server_tls(w->http));
 
-	reply_json(c, 200, json_pack("{s:o,s:o}", "server", server, "sources", sources), NULL);
+	api_reply_json(c, 200, json_pack("{s:o,s:o}", "server", server, "sources", sources), NULL);
 }
 
 /* ---- login, logout, session -------------------------------------------------------------- */
@@ -650,7 +429,7 @@ static void get_status(struct web *w, struct http_conn *c)
 static void session_reply(struct http_conn *c, int status, const struct web_identity *id,
 			  const char *headers)
 {
-	reply_json(c, status, json_pack("{s:o,s:s,s:b}", "user",
+	api_reply_json(c, status, json_pack("{s:o,s:s,s:b}", "user",
 					id->anonymous ? json_null() : json_string(id->user), "role",
 					role_name(id->role), "anonymous", id->anonymous),
 		   headers);
@@ -660,9 +439,9 @@ static void post_login(struct web *w, struct http_conn *c, const struct http_req
 {
 	struct web_identity id = { .role = ROLE_NONE };
 
-	if (!write_allowed(w, c, req, &(struct web_identity){ .role = ROLE_VIEWER }, ROLE_VIEWER))
+	if (!api_write_allowed(w, c, req, &(struct web_identity){ .role = ROLE_VIEWER }, ROLE_VIEWER))
 		return;
-	json_t *b = body_json(c, req);
+	json_t *b = api_body_json(c, req);
 
 	if (!b)
 		return;
@@ -686,7 +465,7 @@ static void post_login(struct web *w, struct http_conn *c, const struct http_req
 		snprintf(detail, sizeof(detail), "{\"retry_after_s\":%u}", retry);
 		web_audit(w, "login_limited", &id, req->peer, detail);
 		snprintf(hdr, sizeof(hdr), "Retry-After: %u\r\nCache-Control: no-store\r\n", retry);
-		reply_json(c, 429, json_pack("{s:s,s:s,s:i}", "error", "rate_limited", "message",
+		api_reply_json(c, 429, json_pack("{s:s,s:s,s:i}", "error", "rate_limited", "message",
 					     "too many failed logins; wait", "retry_after_s", retry),
 			   hdr);
 	} else if (r != AUTH_OK) {
@@ -710,7 +489,7 @@ static void post_login(struct web *w, struct http_conn *c, const struct http_req
 static void post_logout(struct web *w, struct http_conn *c, const struct http_request *req,
 			const struct web_identity *id)
 {
-	if (!write_allowed(w, c, req, id, ROLE_VIEWER))
+	if (!api_write_allowed(w, c, req, id, ROLE_VIEWER))
 		return;
 	if (*id->sid && auth_logout(w->auth, id->sid))
 		web_audit(w, "logout", id, req->peer, NULL);
@@ -763,3 +542,4 @@ void api_handle(struct web *w, struct http_conn *c, const struct http_request *r
 		http_respond_error(c, 404, "not_found", "no such API resource");
 	}
 }
+

@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "api.h"
 #include "audit.h"
 #include "config.h"
 #include "static.h"
@@ -427,6 +428,7 @@ void web_stop(struct smved *sm)
 
 	if (!w)
 		return;
+	api_controls_orphan(w);
 	if (w->audit && w->http)
 		web_audit(w, "stop", NULL, NULL, NULL);
 	ws_hub_free(w->ws);

@@ -40,8 +40,19 @@ struct web_config {
 					   login_max_failures_addr, login_window_s */
 };
 
+/* A pending select-before-operate (api_write.c): one per session. */
+#define API_MAX_SELECTS	64
+struct api_select {
+	char sid[AUTH_SID_HEX + 1];
+	char tag[48];		/* STORE_TAG_MAX */
+	char token[33];
+	int state;
+	int64_t until_us;
+};
+
 struct ws_hub;
 struct static_root;
+struct control_done;
 struct audit;
 
 struct web_counters {
@@ -62,6 +73,8 @@ struct web {
 	struct audit *audit;
 	struct ws_hub *ws;
 	struct web_counters n;
+	struct api_select selects[API_MAX_SELECTS];
+	struct control_done *controls;	/* control results still to come (api_write.c) */
 };
 
 /* Who is asking: a session user, the anonymous viewer, or nobody. */
@@ -89,6 +102,8 @@ int64_t web_parse_time(const char *s);
 
 struct point;
 struct journal_event;
+/* An ISO 8601 UTC time string with milliseconds, or null for 0.  New reference. */
+json_t *web_time_json(int64_t us);
 /* The REST representation of a point (also used by the WebSocket dictionary). New reference. */
 json_t *web_point_json(const struct point *p);
 /* The REST representation of an event (also the WebSocket "event" message). New reference. */

@@ -204,6 +204,29 @@ try:
     st, h, b = jreq(P, "GET", "/api/v1/events/1/ack")
     ok(st == 405, "GET on ack -> 405")
 
+    # ---- REST: writes on points ----------------------------------------------------------------
+    st, h, pts = jreq(P, "GET", "/api/v1/points")
+    tag0 = pts[0]["tag"]
+    st, h, b = jreq(P, "POST", "/api/v1/points/%s/control" % tag0, {"action": "select", "state": 1}, headers=vic)
+    ok(st == 403, "viewer cannot select a control", (st, b))
+    st, h, b = jreq(P, "POST", "/api/v1/points/%s/control" % tag0, {"action": "operate", "state": 1,
+                                                                     "token": "00"}, headers=olga)
+    ok(st == 409 and b["error"] == "not_selected", "operate without select -> 409", (st, b))
+    st, h, b = jreq(P, "POST", "/api/v1/points/%s/control" % tag0, {"action": "select", "state": 2}, headers=olga)
+    ok(st == 400, "control state must be 0 or 1", (st, b))
+    st, h, sel = jreq(P, "POST", "/api/v1/points/%s/control" % tag0, {"action": "select", "state": 1}, headers=olga)
+    ok(st == 200 and len(sel.get("token", "")) == 32 and sel["expires_s"] == 30, "select gives a token", sel)
+    st, h, b = jreq(P, "POST", "/api/v1/points/%s/control" % tag0, {"action": "operate", "state": 0,
+                                                                     "token": sel.get("token")}, headers=olga)
+    ok(st == 409, "operate with another state than selected -> 409", (st, b))
+    st, h, sel = jreq(P, "POST", "/api/v1/points/%s/control" % tag0, {"action": "select", "state": 1}, headers=olga)
+    st, h, b = jreq(P, "POST", "/api/v1/points/%s/control" % tag0, {"action": "operate", "state": 1,
+                                                                     "token": sel.get("token")}, headers=olga)
+    ok(st in (202, 404, 409, 503) and (st == 202 or b["error"] == "control_failed"),
+       "operate reaches the command path (%d)" % st, b)
+    st, h, b = jreq(P, "POST", "/api/v1/points/%s/manual" % tag0, {"text": "1"}, headers=olga)
+    ok(st == 409 and b["error"] == "not_manual", "manual state only on derived points", (st, b))
+
     # ---- REST: events and points ------------------------------------------------------------
     st, h, b = jreq(P, "GET", "/api/v1/events?after=0&limit=5")
     ok(st == 200 and isinstance(b["events"], list) and b["last_id"] >= 1, "events list", b)
@@ -271,8 +294,9 @@ try:
     ok(err is None and n >= 8, "audit chain verifies independently (%d records)" % n, err)
     recs = read_audit(alog)
     acts = [r["action"] for r in recs]
-    ok({"user_set", "start", "login", "login_failed", "login_limited", "ack", "logout"} <= set(acts),
-       "audit has user_set, start, login, login_failed, login_limited, ack, logout", acts)
+    ok({"user_set", "start", "login", "login_failed", "login_limited", "ack", "logout", "control_select",
+        "control_operate", "control_result"} <= set(acts),
+       "audit has user_set, start, login(_failed/_limited), ack, logout, control select/operate/result", acts)
     ackr = [r for r in recs if r["action"] == "ack"]
     ok(ackr and ackr[0]["user"] == "olga" and ackr[0]["role"] == "operator" and ackr[0]["addr"] == "127.0.0.1"
        and ackr[0]["time"].endswith("Z"), "ack record has user, role, address and time", ackr[:1])
