@@ -144,6 +144,8 @@ export async function run(ctx) {
 			ok(r.driven === drivenWant && r.driven > 100, `every tagged element with a formula driven (${r.driven} of ${drivenWant}; ${r.texts} texts, ${r.paints} painted nodes checked)`);
 			ok(r.bad.length === 0, 'DOM matches the independently computed state element by element', r.bad.slice(0, 25));
 			await page.screenshot({ path: path.join(art, 'e4-replayed.png') });
+			const st = await page.evaluate(() => ({ ...window.smve.stats }));
+			note(`binding: ${st.applied} element applications in ${st.frames} frames, last frame ${st.lastFrameMs.toFixed(2)} ms`);
 			// A known second state: the 33 kV feeder 05 breaker opens (its DI to 0), everything that
 			// depends on it is recomputed here and must follow on the page.
 			const b = points.get('E4252B05');

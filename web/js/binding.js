@@ -123,23 +123,35 @@ export class Binder {
 		this.schedule();
 	}
 
+	// Three phases so the browser lays out once per frame, not once per element: write text and
+	// colours, then read the boxes the quality marks need, then write the marks.
 	flush() {
 		this.pending = false;
 		const t0 = performance.now();
 		const dirty = this.model.takeDirtyElements();
-		let n = 0;
+		const touched = [];
 		for (const tag of dirty) {
 			const nodes = this.view.tagged.get(tag);
 			if (!nodes)
 				continue;
 			this.applyElement(tag, nodes);
-			n++;
+			touched.push([tag, nodes]);
 		}
+		const pending = [];
+		for (const [tag, nodes] of touched) {
+			const m = this.qualityWork(tag, nodes);
+			if (m)
+				pending.push(m);
+		}
+		for (const m of pending)
+			m.box = this.unionBox(m.nodes);
+		for (const m of pending)
+			this.drawMark(m);
 		this.stats.frames++;
-		this.stats.applied += n;
+		this.stats.applied += touched.length;
 		this.stats.lastFrameMs = performance.now() - t0;
-		if (n)
-			this.view.container.dispatchEvent(new CustomEvent('smve-applied', { detail: { count: n } }));
+		if (touched.length)
+			this.view.container.dispatchEvent(new CustomEvent('smve-applied', { detail: { count: touched.length } }));
 	}
 
 	applyElement(tag, nodes) {
@@ -163,33 +175,36 @@ export class Binder {
 				}
 			}
 		}
-		this.markQuality(tag, nodes);
 	}
 
-	// Stale or qualified elements get a hatched, dash-outlined box and a "?" marker on top, so the
+	// Stale or qualified elements get a hatched, dash-outlined box and a marker on top, so the
 	// state is visible without relying on colour (which formulas already use for meaning).
-	markQuality(tag, nodes) {
+	// Returns the mark still to draw, or null when nothing is to be drawn.
+	qualityWork(tag, nodes) {
 		const q = this.model.elementQuality(tag);
 		for (const n of nodes) {
 			n.classList.toggle('q-bad', q.level !== 'ok');
 			n.dataset.quality = q.level;
 		}
 		const old = this.marks.get(tag);
-		if (q.level === 'ok') {
-			if (old) {
-				old.remove();
-				this.marks.delete(tag);
-			}
-			return;
+		if (q.level === 'ok' || (old && old.dataset.level !== q.level)) {
+			old?.remove();
+			this.marks.delete(tag);
 		}
-		if (old && old.dataset.level === q.level)
-			return;
-		old?.remove();
-		const box = nodes.map((n) => this.view.bbox(n)).filter(Boolean).reduce((a, b) => a ? {
+		if (q.level === 'ok' || this.marks.has(tag))
+			return null;
+		return { tag, nodes, q };
+	}
+
+	unionBox(nodes) {
+		return nodes.map((n) => this.view.bbox(n)).filter(Boolean).reduce((a, b) => a ? {
 			x: Math.min(a.x, b.x), y: Math.min(a.y, b.y),
 			w: Math.max(a.x + a.w, b.x + b.w) - Math.min(a.x, b.x),
 			h: Math.max(a.y + a.h, b.y + b.h) - Math.min(a.y, b.y),
 		} : b, null);
+	}
+
+	drawMark({ tag, q, box }) {
 		if (!box)
 			return;
 		const g = document.createElementNS(SVG_NS, 'g');

@@ -106,7 +106,10 @@ export class RealStack {
 		this.log = fs.openSync(path.join(this.dir, 'smved.log'), 'a');
 		this.smved = spawn(this.smvedBin, ['-c', this.conf], { stdio: ['ignore', this.log, this.log] });
 		this.smved.on('error', (e) => { this.spawnError = e; });
-		for (let i = 0; i < 100; i++) {
+		let last = 'no answer';
+		for (let i = 0; i < 200; i++) {
+			if (this.smved.exitCode !== null)
+				throw new Error(`smved exited with status ${this.smved.exitCode}: ${this.logTail()}`);
 			if (this.spawnError)
 				throw new Error(`cannot start smved: ${this.spawnError.message}`);
 			try {
@@ -115,11 +118,14 @@ export class RealStack {
 					const s = await r.json();
 					if (s.sources?.[0]?.online)
 						return;
+					last = JSON.stringify(s.sources?.[0] ?? s).slice(0, 400);
+				} else {
+					last = `HTTP ${r.status}`;
 				}
-			} catch (e) { /* not up yet */ }
+			} catch (e) { last = e.message; }
 			await sleep(100);
 		}
-		throw new Error(`smved did not come up: ${fs.readFileSync(path.join(this.dir, 'smved.log'), 'utf8').slice(-800)}`);
+		throw new Error(`smved did not come up within 20 s (last status: ${last}); log: ${this.logTail()}`);
 	}
 
 	async stopSmved() {
