@@ -145,9 +145,9 @@ export async function run(ctx) {
 			ok(r.bad.length === 0, 'DOM matches the independently computed state element by element', r.bad.slice(0, 25));
 			await page.screenshot({ path: path.join(art, 'e4-replayed.png') });
 			const st = await page.evaluate(() => ({ ...window.smve.stats }));
-			note(`binding: ${st.applied} element applications in ${st.frames} frames, last frame ${st.lastFrameMs.toFixed(2)} ms`);
-			// Generous for a loaded 2-core CI machine; a layout per element took ~250 ms here.
-			ok(st.lastFrameMs < 120, `a full bind of the E4 diagram fits in one frame budget (${st.lastFrameMs.toFixed(1)} ms < 120 ms)`);
+			note(`binding: ${st.applied} element applications in ${st.frames} frames, slowest frame ${st.maxFrameMs.toFixed(2)} ms`);
+			// Generous for a loaded 2-core CI machine; a layout per element took ~250 ms here, one layout per frame ~70 ms.
+			ok(st.maxFrameMs < 200, `a full bind of the E4 diagram stays under 200 ms per frame (${st.maxFrameMs.toFixed(1)} ms)`);
 			// A known second state: the 33 kV feeder 05 breaker opens (its DI to 0), everything that
 			// depends on it is recomputed here and must follow on the page.
 			const b = points.get('E4252B05');

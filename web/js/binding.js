@@ -85,7 +85,7 @@ export class Binder {
 		this.pending = false;
 		this.feedLive = false;
 		this.marks = new Map();   // tag → overlay <g>
-		this.stats = { frames: 0, applied: 0, lastFrameMs: 0 };
+		this.stats = { frames: 0, applied: 0, lastFrameMs: 0, maxFrameMs: 0 };
 	}
 
 	setPalette(colors) {
@@ -150,6 +150,7 @@ export class Binder {
 		this.stats.frames++;
 		this.stats.applied += touched.length;
 		this.stats.lastFrameMs = performance.now() - t0;
+		this.stats.maxFrameMs = Math.max(this.stats.maxFrameMs, this.stats.lastFrameMs);
 		if (touched.length)
 			this.view.container.dispatchEvent(new CustomEvent('smve-applied', { detail: { count: touched.length } }));
 	}
