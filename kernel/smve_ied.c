@@ -268,13 +268,16 @@ static int smve_release(struct inode *inode, struct file *file)
 
 enum next_rec { NEXT_NONE, NEXT_COPIED, NEXT_OVERRUN, NEXT_EOF };
 
-/* Copy the next record for @f into f->buf under the lock. */
-static enum next_rec next_record(struct smve_file *f, u32 *size)
+/*
+ * Copy the next record for @f into f->buf under the lock.  On overrun the
+ * cursor moves to the oldest record and *@lost says how many were skipped;
+ * the caller accounts for them only when it reports the EPIPE.
+ */
+static enum next_rec next_record(struct smve_file *f, u32 *size, u64 *lost)
 {
 	struct smve_ied *ied = f->ied;
 	enum next_rec ret = NEXT_NONE;
 	struct smve_rec *r = NULL;
-	u64 lost = 0;
 
 	spin_lock(&ied->lock);
 	if (f->state_seen != ied->state_gen && ied->state) {
@@ -282,13 +285,12 @@ static enum next_rec next_record(struct smve_file *f, u32 *size)
 		f->state_seen = ied->state_gen;
 	} else {
 		switch (smve_ring_check(ied->first, ied->next, &f->cursor,
-					&lost)) {
+					lost)) {
 		case SMVE_RING_DATA:
 			r = ied->slots[f->cursor % ied->cap];
 			f->cursor++;
 			break;
 		case SMVE_RING_OVERRUN:
-			f->lost += lost;
 			ret = NEXT_OVERRUN;
 			break;
 		case SMVE_RING_EMPTY:
@@ -333,13 +335,16 @@ static ssize_t smve_read(struct file *file, char __user *buf, size_t count,
 		return -ERESTARTSYS;
 	while (done < count) {
 		u64 saved_cursor = f->cursor, saved_state = f->state_seen;
-		enum next_rec n = next_record(f, &size);
+		u64 lost = 0;
+		enum next_rec n = next_record(f, &size, &lost);
 
 		if (n == NEXT_OVERRUN) {
-			if (done)	/* report the loss on the next call */
+			if (done) {	/* report the loss on the next call */
 				f->cursor = saved_cursor;
-			else
+			} else {
+				f->lost += lost;
 				ret = -EPIPE;
+			}
 			break;
 		}
 		if (n == NEXT_EOF)
