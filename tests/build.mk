@@ -37,3 +37,6 @@ fuzz-build: $(FUZZ_BINS)
 
 fuzz: fuzz-build
 	@tests/fuzz/run $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# Fuzz targets that include daemon sources directly (the formula language and element table).
+$(FUZZ_BUILD)/fuzz_formula $(FUZZ_BUILD)/fuzz_elements: $(wildcard userspace/smved/formula*.[ch] userspace/smved/elements*.[ch] userspace/smved/csv*.[ch])
