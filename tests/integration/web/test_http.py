@@ -4,6 +4,7 @@
 Usage: test_http.py SMVED_BINARY [label]   (prints TAP)"""
 import json
 import os
+import signal
 import socket
 import sys
 import time
@@ -288,6 +289,25 @@ try:
     fails = [l for l in text.splitlines() if l.startswith("smve_login_failures_total ")]
     ok(fails and float(fails[0].split()[1]) >= 5, "login failures counted", fails)
 
+    # ---- reload ----------------------------------------------------------------------------
+    with open(d.conf) as f:
+        conf = f.read()
+    with open(d.conf, "w") as f:
+        f.write(conf.replace("[smved]\n", "[smved]\nanonymous = none\n", 1))
+    d.proc.send_signal(signal.SIGHUP)
+    deadline = time.time() + 5
+    st = None
+    while time.time() < deadline:
+        st, h, b = jreq(P, "GET", "/api/v1/points")
+        if st == 401:
+            break
+        time.sleep(0.2)
+    ok(st == 401, "SIGHUP applies anonymous = none: reading needs a login", st)
+    st, h, b = jreq(P, "POST", "/api/v1/login", {"user": "vic", "password": "view-pass-1"})
+    vic2 = {"Cookie": h.get("set-cookie", "").split(";")[0]}
+    st, h, b = jreq(P, "GET", "/api/v1/points", headers=vic2)
+    ok(st == 200, "a session still reads after the reload", st)
+
     # ---- audit ---------------------------------------------------------------------------------
     alog = os.path.join(d.dir, "state", "audit.log")
     n, err = verify_audit(alog)
@@ -295,6 +315,7 @@ try:
     recs = read_audit(alog)
     acts = [r["action"] for r in recs]
     ok({"user_set", "start", "login", "login_failed", "login_limited", "ack", "logout", "control_select",
+        "config_reload",
         "control_operate", "control_result"} <= set(acts),
        "audit has user_set, start, login(_failed/_limited), ack, logout, control select/operate/result", acts)
     ackr = [r for r in recs if r["action"] == "ack"]
