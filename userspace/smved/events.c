@@ -79,9 +79,11 @@ void event_to_journal(const struct event_ctx *c, const struct mara_event *ev,
 					       ev->channel) : NULL;
 		p = b ? store_get(c->store, b->id) : NULL;
 		out->value = ev->value;
-		snprintf(buf->text, sizeof(buf->text), "energy %s ch %u code %u: %u%s",
-			 p ? p->tag : "(no point)", ev->channel, ev->code,
-			 (unsigned)ev->value,
+		/* §5.8: engineering value = value x escala_e of the energy point. */
+		snprintf(buf->text, sizeof(buf->text), "energy %s ch %u code %u: %u (x %g = %g%s%s)%s",
+			 p ? p->tag : "(no point)", ev->channel, ev->code, (unsigned)ev->value,
+			 p ? p->scale_e : 1.0, ev->value * (p ? p->scale_e : 1.0),
+			 p && p->unit[0] ? " " : "", p ? p->unit : "",
 			 ev->code == 2 || ev->code > 3 ? " (undefined code)" : "");
 		break;
 	case MARA_EV_COMSYS: {

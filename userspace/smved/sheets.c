@@ -106,6 +106,7 @@ static void def_from_row(struct point_def *d, const struct sheet_point *r)
 	d->description = r->description;
 	d->unit = r->unit;
 	d->scale = r->scale;
+	d->scale_e = r->scale_e;
 	d->invert = r->invert;
 	d->channel = r->channel;
 	d->text_id = r->text_id;

@@ -420,6 +420,7 @@ int64_t store_define(struct store *s, const struct point_def *d)
 	}
 	changed |= r;
 	p->scale = d->scale != 0 ? d->scale : 1.0;
+	p->scale_e = d->scale_e != 0 ? d->scale_e : 1.0;
 	snprintf(p->source, sizeof(p->source), "%s", d->source ? d->source : "");
 	p->ied = (int16_t)clamp_i(d->ied, -1, 255);
 	p->index = (int16_t)clamp_i(d->index, -1, 4096);

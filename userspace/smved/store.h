@@ -84,6 +84,7 @@ struct point {
 	uint8_t invert;		/* DI maskinv */
 	int8_t channel;		/* AI channel (energy binding), -1 when none */
 	uint16_t text_id;	/* nguru idTextoEv2, 0xFFFF when none */
+	double scale_e;		/* AI: escala_e, energy records' factor (1 when none) */
 };
 
 struct store;
@@ -128,6 +129,7 @@ struct point_def {
 	int channel;		/* -1 when none */
 	int text_id;		/* -1 when none */
 	uint16_t flags;		/* only POINT_F_UNMAPPED is taken */
+	double scale_e;		/* 0 means 1 */
 };
 
 /*
