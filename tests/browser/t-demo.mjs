@@ -51,6 +51,19 @@ export async function run(ctx) {
 			ok(JSON.stringify(menu) === JSON.stringify(['MAP', 'E9', 'E9C']), 'screen menu lists the tree in order', menu);
 		});
 
+		await test('demo: the station\'s own sheets are consistent', async () => {
+			const errs = [...mock.expected.values()].flatMap((e) => Object.entries(e.errors).map(([a, m]) => `${e.tag}.${a}: ${m}`));
+			ok(errs.length === 0, 'every formula of examples/station compiles and evaluates', errs);
+			const withF = [...mock.expected.values()].filter((e) => e.formulas.size).length;
+			ok(withF >= 50, `${withF} elements driven by formulas`);
+			const svgTags = new Set((fs.readFileSync(path.join(STATION, 'station.svg'), 'utf8') + fs.readFileSync(path.join(STATION, 'aux.svg'), 'utf8'))
+				.match(/ tag="[^"]+"/g).map((t) => t.slice(6, -1)));
+			const missing = [...mock.expected.keys()].filter((t) => !svgTags.has(t));
+			ok(missing.length === 0, 'every eg.csv element is drawn on a screen', missing);
+			ok(mock.expected.get('E9252B01').fill === 2 && mock.expected.get('E92BAR00').stroke === 12,
+				'steady state: 33 kV breaker closed (2); bar at 18 kV reads as not energised (12)');
+		});
+
 		await test('demo: binding per spec §9.2', async () => {
 			await page.waitForFunction(() => document.querySelector('[tag="E92VV_00"] tspan')?.textContent === '18.37');
 			ok(true, 'initial snapshot bound: 33 kV voltage text shown with 2 decimals (18.37)');
@@ -96,14 +109,16 @@ export async function run(ctx) {
 				new MutationObserver(() => window.__lat.push({ at: Date.now(), text: t.textContent }))
 					.observe(t, { childList: true, characterData: true, subtree: true });
 			});
+			// One change at a time: the feed coalesces changes within a tick by design, so each value
+			// is awaited on the page before the next is sent.
 			const sent = [];
 			for (let i = 0; i < 20; i++) {
 				const v = (13 + i / 100 + 0.001).toFixed(3);
-				sent.push({ at: Date.now(), text: Number(v).toFixed(2) });
+				const want = Number(v).toFixed(2);
+				sent.push({ at: Date.now(), text: want });
 				mock.setElement('E91VV_01', { text: v });
-				await sleep(120);
+				await page.waitForFunction((w) => document.querySelector('[tag="E91VV_01"] tspan')?.textContent === w, want, { timeout: 3000 }).catch(() => {});
 			}
-			await sleep(300);
 			const seen = await page.evaluate(() => window.__lat);
 			const lat = sent.map((s) => { const h = seen.find((x) => x.text === s.text && x.at >= s.at - 5); return h ? h.at - s.at : null; });
 			const got = lat.filter((x) => x !== null).sort((a, b) => a - b);

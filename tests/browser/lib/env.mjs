@@ -3,6 +3,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { MockSmved } from './mock-smved.mjs';
 import { loadStation } from './station.mjs';
+import { expectedElements } from './egmodel.mjs';
 
 export const TOP = process.env.SMVE_TOP || path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
 export const BUILD = process.env.SMVE_BUILD || path.join(TOP, 'build');
@@ -27,13 +28,11 @@ export async function demoMock(opts = {}) {
 		mock.set(r.tag, { value: r.tag.includes('52B') || r.tag.includes('89') ? 1 : 0, raw: 0 });
 	for (const r of sheets.ai)
 		mock.set(r.tag, { value: 1000 * Number(r.escala), raw: 1000 });
-	const aiScale = new Map(sheets.ai.map((r) => [r.tag, Number(r.escala)]));
-	for (const r of sheets.eg) {
-		const num = (s) => (s === '' ? undefined : Number(s));
-		// A measurement element shows its AI (raw 1000 × escala), as its formula would.
-		const text = aiScale.has(r.tag) ? String(1000 * aiScale.get(r.tag)) : r.text === '' ? undefined : r.text;
-		mock.setElement(r.tag, { text, fill: num(r.fill), stroke: num(r.Stroke) });
-	}
+	// The elements as the station's own formulas make them (independent evaluator, lib/formula.mjs).
+	const pts = new Map([...mock.byTag.values()].map((p) => [p.tag, { kind: p.kind, raw: p.raw, value: p.value, q: p.q }]));
+	mock.expected = expectedElements(STATION, pts);
+	for (const e of mock.expected.values())
+		mock.setElement(e.tag, { text: String(e.text), fill: e.fill, stroke: e.stroke });
 	await mock.listen(opts.port || 0);
 	mock.sheets = sheets;
 	return mock;
