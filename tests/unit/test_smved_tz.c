@@ -3,7 +3,7 @@
  * Station time: device times to UTC in the station's zone (spec §5.11),
  * across DST changes, without disturbing the process's own TZ; the UTC
  * offset a bus needs for PEH on either side of a change; bad times refused.
- * (host_clock_synced() depends on the host and is exercised by the suite.)
+ * host_clock_synced() depends on the host and is not checked here.
  */
 #include <stdlib.h>
 #include <string.h>
