@@ -40,6 +40,7 @@ struct http_conn {
 	char *body;
 	struct http_request req;
 	bool responded, upgraded, close_after;
+	size_t scanned;		/* bytes of the current head already searched for its end */
 };
 
 struct http_server {
@@ -251,6 +252,7 @@ static enum step read_head(struct http_conn *c, struct evbuffer *in)
 			break;
 		evbuffer_drain(in, 2);
 		avail -= 2;
+		c->scanned = 0;	/* positions moved */
 	}
 	if (!avail)
 		return STEP_WAIT;
@@ -259,7 +261,12 @@ static enum step read_head(struct http_conn *c, struct evbuffer *in)
 		arm(c, l->header_timeout_ms);
 	}
 	size_t cap = l->max_line + l->max_head + 4;
-	struct evbuffer_ptr end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
+	struct evbuffer_ptr from, end;
+
+	/* Resume the search where the previous read left off: a byte-by-byte trickle stays linear. */
+	evbuffer_ptr_set(in, &from, c->scanned > 3 ? c->scanned - 3 : 0, EVBUFFER_PTR_SET);
+	end = evbuffer_search(in, "\r\n\r\n", 4, &from);
+	c->scanned = avail;
 
 	if (end.pos < 0 || (size_t)end.pos + 4 > cap) {
 		struct evbuffer_ptr eol = evbuffer_search(in, "\r\n", 2, NULL);
@@ -275,6 +282,7 @@ static enum step read_head(struct http_conn *c, struct evbuffer *in)
 	}
 	size_t hl = (size_t)end.pos + 4;
 
+	c->scanned = 0;
 	c->head = malloc(hl + 1);
 	if (!c->head) {
 		reject(c, 503, "out of memory");
