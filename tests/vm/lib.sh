@@ -10,6 +10,7 @@ SMVE_BUILD=${SMVE_BUILD:-$SMVE_TOP/build}
 case $SMVE_BUILD in /*) ;; *) SMVE_BUILD=$SMVE_TOP/$SMVE_BUILD ;; esac
 VM=${VM:-$SMVE_BUILD/vm}
 VM_CACHE=$SMVE_BUILD/.cache/kernel
+# shellcheck disable=SC2034 # used by the scripts that source this file
 VM_TESTLOGS=$SMVE_BUILD/test-logs
 
 vm_log() { echo "# vm: $*" >&2; }
@@ -302,4 +303,5 @@ vm_sim_binary() {
 }
 
 # Kernel messages that fail the "dmesg clean" test.
+# shellcheck disable=SC2034 # used by run-vm
 VM_DMESG_BAD='WARNING:|BUG:|BUG |Oops|general protection fault|sleeping function called from invalid context|KASAN|UBSAN|kernel BUG|Call Trace|list_(add|del) corruption|refcount_t: |INFO: task .* blocked|rcu_.*stall|Kernel panic|double free|use-after-free|scheduling while atomic|lockdep|possible recursive locking|circular locking'
