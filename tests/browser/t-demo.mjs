@@ -60,13 +60,17 @@ export async function run(ctx) {
 				.match(/ tag="[^"]+"/g).map((t) => t.slice(6, -1)));
 			const missing = [...mock.expected.keys()].filter((t) => !svgTags.has(t));
 			ok(missing.length === 0, 'every eg.csv element is drawn on a screen', missing);
-			ok(mock.expected.get('E9252B01').fill === 2 && mock.expected.get('E92BAR00').stroke === 12,
-				'steady state: 33 kV breaker closed (2); bar at 18 kV reads as not energised (12)');
+			const x = (t) => mock.expected.get(t);
+			ok(x('E9252B01').fill === 2 && x('E92BAR00').stroke === 2 && x('E91BAR01').stroke === 1 && x('E9189S01').stroke === 1 &&
+				x('E9CSUM01').fill === 11 && x('E92VV_00').text === '33.0',
+				'steady state: breakers closed, 33 kV and 13.2 kV bars energised, summary alarm normal, bus at 33.0 kV',
+				['E9252B01', 'E92BAR00', 'E91BAR01', 'E9189S01', 'E9CSUM01', 'E92VV_00'].map((t) => [t, x(t).text, x(t).fill, x(t).stroke]));
 		});
 
 		await test('demo: binding per spec §9.2', async () => {
-			await page.waitForFunction(() => document.querySelector('[tag="E92VV_00"] tspan')?.textContent === '18.37');
-			ok(true, 'initial snapshot bound: 33 kV voltage text shown with 2 decimals (18.37)');
+			await page.waitForFunction(() => document.querySelector('[tag="E92VV_00"] tspan')?.textContent === '33.00');
+			ok(true, 'initial snapshot bound: "33.0" from the formula shown with 2 decimals (33.00)');
+			ok(await style(page, '[tag="E91BAR01"] path', 'stroke') === RGB[1], '13.2 kV bar energised colour (index 1) from its formula');
 			mock.setElement('E92VV_00', { text: '33.4567', fill: 6 });
 			mock.setElement('E9252B01', { fill: 2 });
 			mock.setElement('E92BAR00', { stroke: 0 });

@@ -26,8 +26,10 @@ export async function demoMock(opts = {}) {
 	const sheets = loadStation(mock, STATION);
 	for (const r of sheets.di)
 		mock.set(r.tag, { value: r.tag.includes('52B') || r.tag.includes('89') ? 1 : 0, raw: 0 });
+	// Nominal voltages (raw 1796 = 33 kV / 13.2 kV on their scales, 2518 ≈ 110 V), 1000 elsewhere.
+	const rawOf = (tag) => (tag === 'E9CVV_01' ? 2518 : /VV_/.test(tag) ? 1796 : 1000);
 	for (const r of sheets.ai)
-		mock.set(r.tag, { value: 1000 * Number(r.escala), raw: 1000 });
+		mock.set(r.tag, { value: rawOf(r.tag) * Number(r.escala), raw: rawOf(r.tag) });
 	// The elements as the station's own formulas make them (independent evaluator, lib/formula.mjs).
 	const pts = new Map([...mock.byTag.values()].map((p) => [p.tag, { kind: p.kind, raw: p.raw, value: p.value, q: p.q }]));
 	mock.expected = expectedElements(STATION, pts);
