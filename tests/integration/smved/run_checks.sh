@@ -63,6 +63,24 @@ got=$(($(python3 -c 'import csv,sys; print(sum(1 for _ in csv.reader(open(sys.ar
 [ "$want" -gt 0 ] && [ "$got" = "$want" ] && ok "--export-events --type digital exports $got rows" ||
 	nok "--export-events exported $got rows, the journal has $want"
 
+# Host clock rule (§6.4): PEH only while the clock is synchronised; otherwise an alarm.
+conf clock
+sed -i 's/^require_clock_sync = false/require_clock_sync = true/' "$tmp/clock.conf"
+"$smved" -c "$tmp/clock.conf" >"$tmp/clock.log" 2>&1 &
+pid=$!
+sleep 2.5
+kill -TERM $pid
+wait $pid
+unsynced=$(sqlite3 "$tmp/clock/journal.db" "SELECT count(*) FROM events WHERE type='clock' AND value=0")
+if [ "$unsynced" -gt 0 ]; then
+	! grep -q "S1: PEH " "$tmp/clock.log" &&
+		ok "host clock not synchronised: alarm journalled and PEH withheld" ||
+		nok "PEH sent although the clock is not synchronised"
+else
+	grep -q "S1: PEH " "$tmp/clock.log" && ok "host clock synchronised: PEH sent, no alarm" ||
+		nok "clock synchronised but no PEH"
+fi
+
 # Reload semantics: a broken file keeps the running configuration; a good one restarts the
 # changed source and starts the added one.
 conf reload
