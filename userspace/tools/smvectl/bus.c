@@ -229,8 +229,26 @@ static unsigned long tty_speed(const char *tty)
 	return v;
 }
 
-/* Write every writable attribute and the line speed; atomically (temp file + rename). */
-static int save(const char *dir, const char *tty)
+/* NTP's view (adjtimex, read-only): synchronised, no STA_UNSYNC, not TIME_ERROR. */
+static bool clock_is_synced(void)
+{
+	struct timex tx = { .modes = 0 };
+	int state = adjtimex(&tx);
+
+	return state >= 0 && state != TIME_ERROR && !(tx.status & STA_UNSYNC);
+}
+
+static int load_conf(const char *tty, char vals[][VALUE_MAX], bool have[],
+		     unsigned long *speed, bool *clock_manual);
+
+/*
+ * Write every writable attribute and the line speed; atomically (temp file + rename).  While
+ * the clock is unsynchronised, peh_enable in sysfs is --run's gate rather than the operator's
+ * choice, so the previously saved value (default 1) is kept.
+ */
+static void saved_peh_enable(const char *tty, char *val, size_t cap);
+
+static int save(const char *dir, const char *tty, const char *peh_set)
 {
 	char path[PATH_MAX_LEN], tmp[PATH_MAX_LEN + 8], attr[PATH_MAX_LEN], val[VALUE_MAX];
 	unsigned long speed = tty_speed(tty);
@@ -255,6 +273,12 @@ static int save(const char *dir, const char *tty)
 	for (i = 0; i < NCFG && !ret; i++) {
 		ret = join(attr, sizeof(attr), dir, cfg_names[i]) ? -ENAMETOOLONG :
 		      read_attr(attr, val, sizeof(val));
+		if (!ret && !strcmp(cfg_names[i], "peh_enable") && !clock_is_synced()) {
+			if (peh_set)	/* set by this very command */
+				snprintf(val, sizeof(val), "%s", peh_set);
+			else
+				saved_peh_enable(tty, val, sizeof(val));
+		}
 		if (!ret)
 			fprintf(f, "%s=%s\n", cfg_names[i], val);
 	}
@@ -277,7 +301,7 @@ static int save(const char *dir, const char *tty)
  * Read the saved configuration: "name=value" lines, '#' comments.  Unknown names are errors
  * (a typo must not be silently ignored).  Fills @vals (indexed like cfg_names) and @speed.
  */
-static int load_conf(const char *tty, char vals[NCFG][VALUE_MAX], bool have[NCFG],
+static int load_conf(const char *tty, char vals[][VALUE_MAX], bool have[],
 		     unsigned long *speed, bool *clock_manual)
 {
 	char path[PATH_MAX_LEN], line[VALUE_MAX + 64];
@@ -336,6 +360,24 @@ bad:
 	return -1;
 }
 
+/* The operator's peh_enable from the saved configuration, "1" when there is none. */
+static void saved_peh_enable(const char *tty, char *val, size_t cap)
+{
+	char (*vals)[VALUE_MAX] = calloc(NCFG, VALUE_MAX);
+	bool have[NCFG], manual;
+	unsigned long speed;
+	size_t i;
+
+	snprintf(val, cap, "1");
+	if (!vals)
+		return;
+	if (!load_conf(tty, vals, have, &speed, &manual))
+		for (i = 0; i < NCFG; i++)
+			if (have[i] && !strcmp(cfg_names[i], "peh_enable"))
+				snprintf(val, cap, "%s", vals[i]);
+	free(vals);
+}
+
 static int wait_bus(const char *tty, char *dir, size_t cap)
 {
 	uint64_t end = tool_monotonic_ms() + LOAD_WAIT_MS;
@@ -391,10 +433,7 @@ static void on_signal(int sig)
  */
 static void follow_clock(const char *dir, bool want_peh, int *last_en, long *last_off)
 {
-	struct timex tx = { .modes = 0 };
-	int state = adjtimex(&tx);
-	bool synced = state >= 0 && state != TIME_ERROR && !(tx.status & STA_UNSYNC);
-	int en = want_peh && synced;
+	int en = want_peh && clock_is_synced();
 	time_t now = time(NULL);
 	struct tm tm;
 	char v[32];
@@ -508,7 +547,7 @@ int cmd_bus(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *ieds = NULL, *layout = NULL, *sets[MAX_SETS];
+	const char *ieds = NULL, *layout = NULL, *sets[MAX_SETS], *peh_set = NULL;
 	bool do_show = false, do_stats = false, do_reset = false, do_save = false;
 	bool do_load = false, do_attach = false, do_run = false;
 	char tty[64], dir[PATH_MAX_LEN];
@@ -563,6 +602,8 @@ int cmd_bus(int argc, char **argv)
 			fprintf(stderr, "smvectl bus: unknown attribute '%s' (see --help)\n", name);
 			return SMVECTL_EXIT_USAGE;
 		}
+		if (!strcmp(name, "peh_enable"))
+			peh_set = eq + 1;
 	}
 	if (do_attach)
 		return attach(tty);
@@ -599,7 +640,7 @@ int cmd_bus(int argc, char **argv)
 		rc = SMVECTL_EXIT_FAIL;
 	if (do_reset && set_attr(dir, "reset_statistics", "1"))
 		rc = SMVECTL_EXIT_FAIL;
-	if (do_save && !rc && save(dir, tty))
+	if (do_save && !rc && save(dir, tty, peh_set))
 		rc = SMVECTL_EXIT_FAIL;
 	if (do_show || (!ieds && !layout && !nsets && !do_stats && !do_reset && !do_save && !do_load))
 		show(dir, tty);
