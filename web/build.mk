@@ -30,3 +30,17 @@ install: install-web
 install-web: web-vendor
 	install -d $(DESTDIR)$(PREFIX)/share/smve/web-vendor
 	if [ -d $(WEB_VENDOR) ]; then cp -r $(WEB_VENDOR)/. $(DESTDIR)$(PREFIX)/share/smve/web-vendor/; fi
+
+# A complete web root for smved in one folder: the HMI, vendor/ and the screens of WEB_SCREENS
+# (SVGs and the screens/eg sheets), for `web_root = build/www` until smved serves /vendor/ and
+# /screens/ itself (web/README.md).
+WEB_SCREENS ?= examples/station
+WEB_ROOT_OUT := $(BUILD)/www
+
+.PHONY: web-root
+web-root: web-vendor
+	@rm -rf $(WEB_ROOT_OUT) && mkdir -p $(WEB_ROOT_OUT)/screens
+	@cp -r web/index.html web/css web/js $(WEB_ROOT_OUT)/
+	@if [ -d $(WEB_VENDOR) ]; then cp -r $(WEB_VENDOR) $(WEB_ROOT_OUT)/vendor; fi
+	@cp $(wildcard $(WEB_SCREENS)/*.svg) $(wildcard $(WEB_SCREENS)/screens.csv) $(wildcard $(WEB_SCREENS)/eg.csv) $(WEB_ROOT_OUT)/screens/
+	@echo "  WEB     $(WEB_ROOT_OUT) (screens from $(WEB_SCREENS))"

@@ -94,6 +94,7 @@ export async function run(ctx) {
 			const errs = page.errors.filter((e) => !/status of 404/.test(e));
 			ok(errs.length === 0, 'no console errors', errs);
 			ok(mock.notFound.every((p) => probes.has(p)), 'only the optional endpoints were missing', mock.notFound);
+			ok(page.external.length === 0, 'no request leaves the server (no CDN, no external fonts)', page.external);
 			const theme0 = await page.evaluate(() => document.body.dataset.theme);
 			await page.click('#theme-btn');
 			const theme1 = await page.evaluate(() => document.body.dataset.theme);

@@ -149,6 +149,7 @@ export async function run(ctx) {
 			note('the stroke colour then follows from smved\'s formula over eg.E9189S02.text');
 		});
 		ok(page.errors.filter((e) => !/status of (404|409)/.test(e)).length === 0, 'tools: no console errors', page.errors);
+		ok(page.external.length === 0, 'tools: uPlot and everything else served locally', page.external);
 	} finally {
 		await page?.close();
 		await mock.close();

@@ -29,6 +29,12 @@ export async function openPage(ctx, url, { viewport } = {}) {
 	if (viewport)
 		await page.setViewportSize(viewport);
 	page.errors = [];
+	page.external = [];   // requests that left the test server: the HMI must make none (no CDN)
+	page.on('request', (r) => {
+		const u = r.url();
+		if (!/^(https?|wss?):\/\/127\.0\.0\.1[:/]/.test(u) && !/^(data|blob):/.test(u))
+			page.external.push(u);
+	});
 	page.on('pageerror', (e) => page.errors.push(`pageerror: ${e.message}`));
 	page.on('console', (m) => { if (m.type() === 'error') page.errors.push(`console: ${m.text()}`); });
 	await page.goto(url);
