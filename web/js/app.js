@@ -148,6 +148,10 @@ function feedState(state, info) {
 	}
 	draw();
 	bannerTimer = setInterval(draw, 1000);
+	// A WebSocket refused for lack of a session looks like any other failure to the page: after a
+	// few attempts ask the server whether the session is still valid, and offer the login if not.
+	if (state === 'lost' && info.attempt === 3 && $('login').hidden)
+		session.load().then((okay) => { if (!okay) loginForm($('login'), session); }).catch(() => {});
 }
 
 // ---- sound -------------------------------------------------------------------------------
