@@ -153,6 +153,9 @@ int sources_apply(struct sources *ss)
 	}
 	store_mark_end(ss->sm->store);
 	journal_attach_store(ss->sm->journal, ss->sm->store);
+	/* Raise the clock alarm at start, not only when the first PEH falls due. */
+	if (ss->sm->sources == ss)
+		sources_clock_ok(ss->sm);
 	return rc;
 }
 
