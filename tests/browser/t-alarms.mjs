@@ -132,6 +132,28 @@ export async function run(ctx) {
 			note(`mock journal: ${mock.events.length} events`);
 		});
 
+		await test('alarms: login form when anonymous access is off', async () => {
+			const m2 = await demoMock({ anonymous: 'none' });
+			const lp = await openPage(ctx, `http://127.0.0.1:${m2.port}/#screen=E9`);
+			try {
+				await lp.evaluate(() => fetch('/api/v1/logout', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' }));
+				await lp.reload();
+				await lp.waitForSelector('#login form.login');
+				await lp.fill('#login input[name="user"]', 'op');
+				await lp.fill('#login input[name="password"]', 'wrong-password');
+				await lp.click('#login button[type="submit"]');
+				await lp.waitForFunction(() => /Wrong user or password/.test(document.querySelector('.login-msg').textContent));
+				ok(true, 'a wrong password is refused with a clear message');
+				await lp.fill('#login input[name="password"]', USERS.op.password);
+				await lp.click('#login button[type="submit"]');
+				await waitLive(lp);
+				ok(await lp.$eval('#login', (l) => l.hidden) && await lp.textContent('#user') === 'op (operator)', 'logged in through the form, feed live');
+			} finally {
+				await lp.close();
+				await m2.close();
+			}
+		});
+
 		await test('alarms: phone layout', async () => {
 			const ph = await openPage(ctx, `http://127.0.0.1:${mock.port}/#screen=E9&view=events`, { viewport: { width: 390, height: 844 } });
 			await waitLive(ph);
