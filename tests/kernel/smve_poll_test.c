@@ -92,11 +92,20 @@ TEST_F(poll, values_reach_the_nodes_shaped_by_the_layout)
 		EXPECT_TRUE(st.reply_seq == 0x00 || st.reply_seq == 0x80);
 		EXPECT_LT(now.tv_sec * 1000000000LL + now.tv_nsec - 10000000000LL, st.reply_time_ns);
 		EXPECT_GE(now.tv_sec * 1000000000LL + now.tv_nsec, st.reply_time_ns);
-		/* The state is refreshed by every poll: a newer one follows. */
+		/*
+		 * Values move (the simulator's AIs random-walk): a state from a newer reply
+		 * follows.  A state may also be re-sent for a flag change (offline for a moment
+		 * on a loaded host) with the same reply time; skip those.
+		 */
 		struct smve_rec_state st2 = { 0 };
+		int newer = 0;
 
-		ASSERT_EQ(0, read_state(fd, &r, &st2, 5000));
-		EXPECT_LT(st.reply_time_ns, st2.reply_time_ns);
+		for (int k = 0; k < 20 && !newer; k++) {
+			if (read_state(fd, &r, &st2, 5000))
+				break;
+			newer = st2.reply_time_ns > st.reply_time_ns;
+		}
+		EXPECT_TRUE(newer) TH_LOG("no state from a newer reply of IED %u", ieds[i].addr);
 		close(fd);
 	}
 }
