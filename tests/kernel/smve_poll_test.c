@@ -98,12 +98,18 @@ TEST_F(poll, values_reach_the_nodes_shaped_by_the_layout)
 		 * on a loaded host) with the same reply time; skip those.
 		 */
 		struct smve_rec_state st2 = { 0 };
+		struct smvet_rec first = r;
 		int newer = 0;
 
 		for (int k = 0; k < 20 && !newer; k++) {
 			if (read_state(fd, &r, &st2, 5000))
 				break;
 			newer = st2.reply_time_ns > st.reply_time_ns;
+			/* Coalescing means an unchanged state is never delivered twice. */
+			EXPECT_FALSE(r.hdr.len == first.hdr.len &&
+				     !memcmp(r.payload, first.payload, r.hdr.len))
+				TH_LOG("IED %u: the same state delivered twice", ieds[i].addr);
+			first = r;
 		}
 		EXPECT_TRUE(newer) TH_LOG("no state from a newer reply of IED %u", ieds[i].addr);
 		close(fd);
