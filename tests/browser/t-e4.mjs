@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ok, note, skip, test } from './lib/tap.mjs';
 import { openPage, artifactsDir } from './lib/browser.mjs';
-import { SHARED, WEB, VENDOR, USERS, BUILD, sleep } from './lib/env.mjs';
+import { SHARED, WEB, VENDOR, USERS, sleep } from './lib/env.mjs';
 import { MockSmved } from './lib/mock-smved.mjs';
 import { RealStack, SMVED, SIM } from './lib/realstack.mjs';
 import { expectedElements } from './lib/egmodel.mjs';

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ok, note, test } from './lib/tap.mjs';
 import { openPage, artifactsDir } from './lib/browser.mjs';
-import { demoMock, USERS, sleep } from './lib/env.mjs';
+import { demoMock, USERS } from './lib/env.mjs';
 import { login, waitLive } from './t-demo.mjs';
 
 export async function run(ctx) {
