@@ -39,6 +39,8 @@ run() {
 	conf "$name"
 	"$@" -c "$tmp/$name.conf" >"$tmp/$name.log" 2>&1 &
 	local pid=$!
+	# SIGHUP before the handler is installed would kill it: wait until it runs (valgrind is slow).
+	for _ in $(seq 300); do grep -q "running (journal" "$tmp/$name.log" && break; sleep 0.1; done
 	sleep "$secs"
 	kill -HUP $pid
 	sleep 1
@@ -86,7 +88,8 @@ fi
 conf reload
 "$smved" -c "$tmp/reload.conf" >"$tmp/reload.log" 2>&1 &
 pid=$!
-sleep 1.5
+for _ in $(seq 300); do grep -q "running (journal" "$tmp/reload.log" && break; sleep 0.1; done
+sleep 1
 printf '[concentrator S2]\nhost = 127.0.0.1\nport = 1\nlayout = 1:6,3,4\nretries = many\n' >>"$tmp/reload.conf"
 kill -HUP $pid
 sleep 0.5
