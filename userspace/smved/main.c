@@ -351,6 +351,8 @@ static int run(struct daemon *d)
 	int rc = 1;
 
 	signal(SIGPIPE, SIG_IGN);
+	/* A reload requested while starting must not kill us: ignored until the loop handles it. */
+	signal(SIGHUP, SIG_IGN);
 	sm->base = event_base_new();
 	sm->store = store_new();
 	if (!sm->base || !sm->store)
