@@ -351,8 +351,6 @@ static int run(struct daemon *d)
 	int rc = 1;
 
 	signal(SIGPIPE, SIG_IGN);
-	/* A reload requested while starting must not kill us: ignored until the loop handles it. */
-	signal(SIGHUP, SIG_IGN);
 	sm->base = event_base_new();
 	sm->store = store_new();
 	if (!sm->base || !sm->store)
@@ -410,6 +408,8 @@ int main(int argc, char **argv)
 	struct opts o = { 0 };
 	int rc;
 
+	/* A reload requested while starting must not kill us: ignored until the loop handles it. */
+	signal(SIGHUP, SIG_IGN);
 	if (parse_args(argc, argv, &o) < 0)
 		return 2;
 	smved_log_open(o.use_syslog, o.verbose ? LOG_DEBUG : LOG_INFO);
