@@ -306,8 +306,6 @@ static void bus_poll_reply(struct smve_bus *bus, const struct mara_frame *f,
 		return;
 	}
 	v = smve_link_reply(&ied->link, f->seq, &came_online);
-	if (came_online)
-		smve_bus_online_change(bus, ied, true, 0);
 	switch (v) {
 	case SMVE_V_STALE:
 		/* M3: values discarded, events to the duplicate filter. */
@@ -333,6 +331,9 @@ static void bus_poll_reply(struct smve_bus *bus, const struct mara_frame *f,
 			smve_peh_note_sv0(&bus->peh, s.sv[0]);
 		break;
 	}
+	/* Announced once the values are stored: a reader seeing "online" finds them. */
+	if (came_online)
+		smve_bus_online_change(bus, ied, true, 0);
 	bus_end_txn(bus, rx_ns, false);
 }
 

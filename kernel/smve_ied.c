@@ -562,7 +562,7 @@ static long ioc_info(struct smve_file *f, void __user *argp)
 		.version = SMVE_UAPI_VERSION,
 		.bus = ied->bus->index,
 		.address = ied->addr,
-		.online = smve_link_online(&ied->link),
+		.online = READ_ONCE(ied->online),
 	};
 
 	spin_lock(&ied->lock);

@@ -77,6 +77,7 @@ struct smve_ied {
 	struct smve_ied_stats stats;
 	s64 last_reply_ns;
 	bool layout_bad;
+	bool online;			/* published after state and status */
 
 	spinlock_t lock;		/* everything below */
 	wait_queue_head_t wq;

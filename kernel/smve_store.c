@@ -164,6 +164,7 @@ void smve_bus_online_change(struct smve_bus *bus, struct smve_ied *ied,
 			smve_ied_set_state(ied, r);
 		}
 	}
+	WRITE_ONCE(ied->online, online);
 	kobject_uevent_env(&ied->dev->kobj, KOBJ_CHANGE, envp);
 }
 

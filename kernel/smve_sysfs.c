@@ -425,8 +425,7 @@ static ssize_t online_show(struct device *dev, struct device_attribute *attr,
 {
 	struct smve_ied *ied = dev_get_drvdata(dev);
 
-	return sysfs_emit(buf, "%d\n",
-			  READ_ONCE(ied->link.state) == SMVE_LINK_ONLINE);
+	return sysfs_emit(buf, "%d\n", READ_ONCE(ied->online));
 }
 static DEVICE_ATTR_RO(online);
 
