@@ -84,6 +84,29 @@ def run_clients(port, n, secs, server_pid):
     return res
 
 
+def journal_stats(port):
+    """(commits/s since start, last commit ms, max commit ms) from smved's /metrics, or None."""
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = b""
+        while True:
+            c = s.recv(65536)
+            if not c:
+                break
+            data += c
+        s.close()
+        v = {}
+        for line in data.decode().split("\r\n\r\n", 1)[1].splitlines():
+            if line and not line.startswith("#") and "{" not in line:
+                k, x = line.split()
+                v[k] = float(x)
+        return (v["smve_journal_commits_total"] / v["smve_uptime_seconds"],
+                v["smve_journal_commit_seconds_last"] * 1e3, v["smve_journal_commit_seconds_max"] * 1e3)
+    except (OSError, KeyError, ValueError, IndexError, ZeroDivisionError):
+        return None
+
+
 def fmt(r):
     if "error" in r:
         return "ERROR " + r["error"]
@@ -158,6 +181,10 @@ def main():
                                ratio(rr["e2e_p99_ms"], rs["e2e_p99_ms"]),
                                ratio(rr["fanout_p99_ms"], rs["fanout_p99_ms"]),
                                ratio(rs["cpu_pct"], rr["cpu_pct"]), ratio(rs["rss_mib"], rr["rss_mib"])))
+                m = journal_stats(port)
+                if m:
+                    print("  smved journal during the runs: %.0f commits/s, last %.1f ms, max %.1f ms; commits "
+                          "fsync on the event loop that also writes the feed" % m)
                 sm.terminate()
                 sm.wait()
             for p in sims:
