@@ -37,11 +37,16 @@ static struct mara_layout layout;
 static struct mara_sections sec;
 static u8 frame[300];
 
+/* SMVE_DATA, else SMVE_SHARED/data (set by tests/run-suites), else ../shared/data. */
 static const char *data_dir(void)
 {
-	const char *d = getenv("SMVE_DATA");
+	static char buf[4096];
+	const char *d = getenv("SMVE_DATA"), *s = getenv("SMVE_SHARED");
 
-	return d ? d : "/work/shared/data";
+	if (d)
+		return d;
+	snprintf(buf, sizeof(buf), "%s/data", s ? s : "../shared");
+	return buf;
 }
 
 static int col(char **f, unsigned int n, unsigned int i, int dflt)

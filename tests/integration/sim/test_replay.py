@@ -8,7 +8,9 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from simlib import Link, Reply, Sim, Tap, bcc, build, free_tmp, poll, read_events, run_sim  # noqa: E402
 
-CAPTURE = "/work/shared/data/tramas140114.txt"
+CAPTURE = os.path.join(
+    os.environ.get("SMVE_SHARED", os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "shared")),
+    "data", "tramas140114.txt")
 L2 = "1:6,3,4 2:6,1,2"
 
 
