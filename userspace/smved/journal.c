@@ -33,6 +33,8 @@ static const char schema[] =
 	" ack_user TEXT, ack_us INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX IF NOT EXISTS events_utc ON events(utc_us);"
 	"CREATE INDEX IF NOT EXISTS events_rx ON events(rx_us);"
+	/* Energy reports (§9.10, api_energy.c) read one source and IED over a time range. */
+	"CREATE INDEX IF NOT EXISTS events_energy ON events(source, ied, utc_us) WHERE type = 'energy';"
 	"CREATE INDEX IF NOT EXISTS events_unacked ON events(id) WHERE ack_user IS NULL AND alarm;"
 	"CREATE TABLE IF NOT EXISTS dedup("
 	" source TEXT NOT NULL, ied INTEGER NOT NULL, raw BLOB NOT NULL,"
