@@ -23,7 +23,7 @@ static size_t out_len;
 static void put(uint16_t type, uint64_t seq, uint32_t flags, const void *payload, uint16_t len)
 {
 	struct smve_record h = {
-		.seq = seq, .epoch = 0x1122334455667788ull, .time_ns = 1700000000123456789ll,
+		.seq = seq, .epoch = 0x1122334455667788ULL, .time_ns = 1700000000123456789LL,
 		.type = type, .len = len, .flags = flags,
 	};
 	size_t size = SMVE_RECORD_SIZE(len);
@@ -61,6 +61,7 @@ static struct smve_node *feed(int *wfd)
 
 static void test_types(void)
 {
+	static const uint8_t values[12] = { 0x43, 0x01, 0, 0, 0, 0, 0x3c, 0x00, 0x3b, 0x42, 0x00, 0x40 };
 	uint8_t st[sizeof(struct smve_rec_state) + 6 + 2 + 4];
 	struct smve_rec_state *s = (void *)st;
 	struct smve_rec_event ev = { .raw = { 0x22 }, .type = 0, .addr = 2, .source = 2,
@@ -79,7 +80,7 @@ static void test_types(void)
 	s->sv_len = 6;
 	s->di_words = 1;
 	s->ai_words = 2;
-	memcpy(st + sizeof(*s), "\x43\x01\x00\x00\x00\x00" "\x3c\x00" "\x3b\x42\x00\x40", 12);
+	memcpy(st + sizeof(*s), values, sizeof(values));
 	memset(cmd, 0, sizeof(cmd));
 	c->id = 7;
 	c->outcome = SMVE_CMD_REFUSED;
@@ -100,8 +101,8 @@ static void test_types(void)
 	IS(smve_node_read(n, &r), 1, "state record read");
 	IS(r.type, SMVE_REC_STATE, "type state");
 	IS(r.seq, 5, "seq");
-	OK(r.epoch == 0x1122334455667788ull, "epoch");
-	OK(r.time_ns == 1700000000123456789ll, "time");
+	OK(r.epoch == 0x1122334455667788ULL, "epoch");
+	OK(r.time_ns == 1700000000123456789LL, "time");
 	IS(r.flags, SMVE_RECF_COALESCED, "coalesced flag");
 	IS(r.u.state.hdr->sv_len, 6, "sv_len");
 	IS(r.u.state.sv[0], 0x43, "SV byte 0");

@@ -117,10 +117,10 @@ static int find_bus(const char *tty, char *dir, size_t cap)
 	if (!d)
 		return -ENODEV;
 	while ((de = readdir(d))) {
-		if (strncmp(de->d_name, "smve", 4) || strchr(de->d_name, '.'))
+		if (strncmp(de->d_name, "smve", 4) != 0 || strchr(de->d_name, '.'))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s/tty", root, de->d_name);
-		if (read_attr(path, val, sizeof(val)) || strcmp(val, tty))
+		if (read_attr(path, val, sizeof(val)) || strcmp(val, tty) != 0)
 			continue;
 		if ((size_t)snprintf(dir, cap, "%s/%s", root, de->d_name) < cap)
 			ret = 0;
@@ -339,12 +339,12 @@ static int load_conf(const char *tty, char vals[][VALUE_MAX], bool have[],
 			continue;
 		}
 		if (!strcmp(line, "clock")) {
-			if (strcmp(v, "follow") && strcmp(v, "manual"))
+			if (strcmp(v, "follow") != 0 && strcmp(v, "manual") != 0)
 				goto bad;
 			*clock_manual = !strcmp(v, "manual");
 			continue;
 		}
-		for (i = 0; i < NCFG && strcmp(line, cfg_names[i]); i++)
+		for (i = 0; i < NCFG && strcmp(line, cfg_names[i]) != 0; i++)
 			;
 		if (i == NCFG || strlen(v) >= VALUE_MAX)
 			goto bad;
@@ -589,7 +589,7 @@ int cmd_bus(int argc, char **argv)
 	if (layout && opt_layout("bus", layout, &l))
 		return SMVECTL_EXIT_USAGE;
 	for (i = 0; i < nsets; i++) {
-		const char *eq = strchr(sets[i], '=');
+		const char *eq = sets[i] ? strchr(sets[i], '=') : NULL;
 		char name[64];
 
 		if (!eq || (size_t)(eq - sets[i]) >= sizeof(name)) {
