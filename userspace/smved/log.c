@@ -5,6 +5,7 @@
  * readers both see the severity), syslog with --syslog.
  */
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -75,35 +76,62 @@ int64_t smved_mono_us(void)
 #define SMVE_PREFIX "/usr/local"
 #endif
 
-const char *smved_default_web_root(void)
+/*
+ * The build directory when the binary runs in place as <tree>/<build>/bin/smved
+ * and <tree>/web exists: @tree and @build get the two paths.  False otherwise.
+ */
+static bool in_place(char tree[PATH_MAX], char build[PATH_MAX])
 {
-	static char root[PATH_MAX];
 	char exe[PATH_MAX], probe[PATH_MAX + 8];
 	char *slash;
 	ssize_t n;
 
-	if (root[0])
-		return root;
-	snprintf(root, sizeof(root), "%s/share/smve/web", SMVE_PREFIX);
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n <= 0)
-		return root;
+		return false;
 	exe[n] = '\0';
-	/* <tree>/<build dir>/bin/smved runs in place when <tree>/web exists. */
 	slash = strrchr(exe, '/');
 	if (!slash)
-		return root;
+		return false;
 	*slash = '\0';
 	slash = strrchr(exe, '/');
 	if (!slash || strcmp(slash, "/bin"))
-		return root;
+		return false;
 	*slash = '\0';
+	memcpy(build, exe, strlen(exe) + 1);
 	slash = strrchr(exe, '/');
 	if (!slash)
-		return root;
+		return false;
 	*slash = '\0';
 	snprintf(probe, sizeof(probe), "%s/web", exe);
-	if (access(probe, R_OK | X_OK) == 0 && strlen(probe) < sizeof(root))
-		memcpy(root, probe, strlen(probe) + 1);
+	if (access(probe, R_OK | X_OK) != 0)
+		return false;
+	memcpy(tree, exe, strlen(exe) + 1);
+	return true;
+}
+
+const char *smved_default_web_root(void)
+{
+	static char root[PATH_MAX];
+	char tree[PATH_MAX], build[PATH_MAX];
+
+	if (root[0])
+		return root;
+	snprintf(root, sizeof(root), "%s/share/smve/web", SMVE_PREFIX);
+	if (in_place(tree, build) && strlen(tree) + sizeof("/web") <= sizeof(root))
+		snprintf(root, sizeof(root), "%s/web", tree);
+	return root;
+}
+
+const char *smved_default_vendor_root(void)
+{
+	static char root[PATH_MAX];
+	char tree[PATH_MAX], build[PATH_MAX];
+
+	if (root[0])
+		return root;
+	snprintf(root, sizeof(root), "%s/share/smve/web-vendor", SMVE_PREFIX);
+	if (in_place(tree, build) && strlen(build) + sizeof("/web-vendor") <= sizeof(root))
+		snprintf(root, sizeof(root), "%s/web-vendor", build);
 	return root;
 }

@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "derived.h"
 #include "history.h"
 #include "journal.h"
 #include "smved.h"
@@ -298,6 +299,7 @@ static void reload(struct daemon *d)
 				    .history_days = nc->history_days };
 	journal_set_opts(sm->journal, &jo);
 	sources_apply(sm->sources);
+	derived_reload(&sm->derived, sm);
 	config_free(old);
 	{
 		struct journal_new ev = { .source = "smved", .station = "smved", .ied = -1,
@@ -367,6 +369,9 @@ static int run(struct daemon *d)
 	if (!sm->sources)
 		goto out;
 	sources_apply(sm->sources);
+	sm->derived = derived_new(sm);
+	if (!sm->derived)
+		goto out;
 	d->history = history_start(sm->journal, sm->store, sm->cfg->history_deadband,
 				   sm->cfg->history_min_interval_ms,
 				   sm->cfg->history_max_interval_s);
@@ -388,6 +393,8 @@ static int run(struct daemon *d)
 out:
 	web_stop(sm);
 	history_stop(d->history);
+	derived_free(sm->derived);
+	sm->derived = NULL;
 	sources_free(sm->sources);
 	sm->sources = NULL;
 	for (unsigned i = 0; i < sizeof(d->sigs) / sizeof(d->sigs[0]); i++)

@@ -24,6 +24,7 @@ struct smved_config;	/* config.h, owned by the core */
 struct store;		/* store.h */
 struct journal;		/* journal.h */
 struct sources;		/* the set of running sources (sources.h) */
+struct derived;		/* diagram elements (derived.h) */
 struct web;		/* opaque, owned by the web half */
 struct web_config;	/* opaque, owned by the web half */
 
@@ -34,6 +35,7 @@ struct smved {
 	struct journal *journal;
 	struct sources *sources;
 	struct web *web;		/* set by web_start(), cleared by web_stop() */
+	struct derived *derived;	/* diagram elements (derived.h), NULL before start */
 	const char *config_path;	/* as given with -c */
 	int64_t started_us;		/* process start, UTC */
 };
@@ -66,6 +68,11 @@ int64_t smved_mono_us(void);
  * storage; never NULL.
  */
 const char *smved_default_web_root(void);
+/*
+ * Where the vendored browser libraries are (served under /vendor/):
+ * <tree>/<build>/web-vendor in place, else PREFIX/share/smve/web-vendor.
+ */
+const char *smved_default_vendor_root(void);
 
 /* --- sources, as seen by metrics and REST ---------------------------------- */
 

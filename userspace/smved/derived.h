@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The diagram's derived points in the running daemon: the element table
+ * (elements.h) loaded from the configured points folder, evaluated when
+ * AI/DI points change, and published as "eg.TAG.text|fill|stroke" points
+ * of the store so REST and the WebSocket feed carry them.
+ *
+ * Evaluation is change-driven and deferred: a store subscriber notices
+ * every batch that touched a point and schedules one evaluation pass on
+ * the event loop, so a burst of replies costs one pass, and sources need
+ * not know about formulas.  All calls run on the daemon's event loop.
+ */
+#ifndef SMVED_DERIVED_H
+#define SMVED_DERIVED_H
+
+#include <stdint.h>
+
+struct smved;
+struct elements;
+
+struct derived;
+
+/*
+ * Load the element sheets of sm->cfg->points_dir (after the sources
+ * defined the AI/DI points), define and publish the derived points and
+ * start following the store.  A folder without eg.csv has no diagram:
+ * returns an empty, valid object.  Sheet and formula problems are logged
+ * as warnings (the faulty rows or formulas are skipped; the rest works).
+ * Returns NULL on allocation failure or when the store refuses the
+ * points (logged).  Owned by the caller: derived_free().
+ */
+struct derived *derived_new(struct smved *sm);
+/*
+ * After a configuration reload (sources already applied): build a new
+ * table from the new points folder, remove the derived points of
+ * elements that went away, then replace *@dp.  On failure *@dp is kept
+ * and -1 is returned (logged).
+ */
+int derived_reload(struct derived **dp, struct smved *sm);
+/* Stop following the store and free.  NULL is allowed. */
+void derived_free(struct derived *d);
+
+/*
+ * The live table (for click toggles and latches), or NULL when there is
+ * no diagram.  Valid until the next derived_reload()/derived_free().
+ * After changing it (elements_set_text, elements_toggle) call
+ * derived_update() so readers run and the points are published.
+ */
+struct elements *derived_table(struct derived *d);
+/* Evaluate what is pending and publish the changes now. */
+void derived_update(struct derived *d);
+
+#endif /* SMVED_DERIVED_H */
