@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_hmi.h"
 #include "audit.h"
 #include "journal.h"
 #include "store.h"
@@ -533,6 +534,13 @@ void api_handle(struct web *w, struct http_conn *c, const struct http_request *r
 		points(w, c, req, &id, p[6] ? p + 7 : "");
 	} else if (!strcmp(p, "events") || !strncmp(p, "events/", 7)) {
 		events(w, c, req, &id, p[6] ? p + 7 : "");
+	} else if (!strcmp(p, "history")) {
+		if (!get)
+			http_respond_error(c, 405, "method_not_allowed", "use GET");
+		else
+			api_get_history(w, c, req);
+	} else if (!strncmp(p, "energy/", 7)) {
+		api_get_energy(w, c, req, p + 7);
 	} else if (!strcmp(p, "status")) {
 		if (!get)
 			http_respond_error(c, 405, "method_not_allowed", "use GET");
