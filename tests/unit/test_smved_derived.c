@@ -73,9 +73,20 @@ int main(void)
 	    "on_click_jump,on_click_text_toggle,linked_text_change\n"
 	    ",E9252B01,Breaker,0,10,,,E9,0,,\"0 (normal), 1 (marked)\",\n"
 	    ",E9251B01,Relay,0,10,,,E9,0,,,\n");
-	put(dir, "formulas.csv", "disp,Var_eg,tabla,tag,atributo,Formula\n"
-	    "2B0,eg.E9252B01.fill,eg.,E9252B01,fill,"
-	    "\"SI(di.E9252B01.value,2,SI(int(eg.E9252B01.text),6,10))\"\n");
+	{
+		/* A formula longer than a default CSV field (1024 bytes): 600 terms. */
+		static char sheet[8192];
+		size_t o = (size_t)snprintf(sheet, sizeof(sheet), "%s",
+					    "disp,Var_eg,tabla,tag,atributo,Formula\n"
+					    "2B0,eg.E9252B01.fill,eg.,E9252B01,fill,"
+					    "\"SI(di.E9252B01.value,2,SI(int(eg.E9252B01.text),6,10))\"\n"
+					    "1B0,eg.E9251B01.text,eg.,E9251B01,text,\"str(0");
+
+		for (int i = 0; i < 600; i++)
+			o += (size_t)snprintf(sheet + o, sizeof(sheet) - o, "+1");
+		snprintf(sheet + o, sizeof(sheet) - o, ")\"\n");
+		put(dir, "formulas.csv", sheet);
+	}
 	snprintf(cfg->points_dir, sizeof(cfg->points_dir), "%s", dir);
 	sm.cfg = cfg;
 	sm.base = event_base_new();
@@ -91,6 +102,8 @@ int main(void)
 	OK(store_find(sm.store, "eg.E9252B01.text") && store_find(sm.store, "eg.E9251B01.stroke"),
 	   "eg.TAG.text/fill/stroke defined for every element");
 	IS((long long)value_of(sm.store, "eg.E9252B01.fill"), 10, "start: no data, sheet fill");
+	OK(!strcmp(text_of(sm.store, "eg.E9251B01.text"), "600"),
+	   "a 1.2 kB formula loads and runs (got %s)", text_of(sm.store, "eg.E9251B01.text"));
 	OK(!strcmp(text_of(sm.store, "eg.E9252B01.fill"), "#000000"), "start: fill as #rrggbb");
 
 	/* A reply closes the breaker: only the loop pass evaluates. */

@@ -18,6 +18,7 @@ int csv_open(struct csv *c, const char *path, char *err, size_t errlen)
 
 	memset(c, 0, sizeof(*c));
 	c->line = 1;
+	c->field_max = CSV_FIELD_MAX;
 	if (!f) {
 		snprintf(err, errlen, "%s", strerror(errno));
 		return -1;
@@ -143,9 +144,11 @@ int csv_next(struct csv *c, char *f[CSV_FIELDS_MAX], size_t *n, unsigned *line)
 				*out++ = *p++;
 			}
 		}
-		if ((size_t)(out - start) > CSV_FIELD_MAX) {
-			snprintf(c->err, sizeof(c->err), "field %zu longer than %d bytes",
-				 *n + 1, CSV_FIELD_MAX);
+		if ((size_t)(out - start) > (c->field_max < CSV_FIELD_MAX_LONG ?
+						  c->field_max : CSV_FIELD_MAX_LONG)) {
+			snprintf(c->err, sizeof(c->err), "field %zu longer than %zu bytes",
+				 *n + 1, c->field_max < CSV_FIELD_MAX_LONG ? c->field_max :
+				 (size_t)CSV_FIELD_MAX_LONG);
 			return -1;
 		}
 		if (!utf8_ok((const unsigned char *)start, (size_t)(out - start))) {

@@ -12,7 +12,8 @@
 #include <stddef.h>
 
 #define CSV_FILE_MAX	(16u << 20)	/* bytes */
-#define CSV_FIELD_MAX	1024		/* bytes per field */
+#define CSV_FIELD_MAX	1024		/* bytes per field, by default */
+#define CSV_FIELD_MAX_LONG	(16u << 10)	/* highest field_max a caller may set */
 #define CSV_FIELDS_MAX	64		/* fields per record */
 
 struct csv {
@@ -20,6 +21,12 @@ struct csv {
 	size_t len, pos;
 	unsigned line;		/* next line to read, 1-based */
 	char err[160];		/* why csv_next() returned -1 */
+	/*
+	 * Longest field accepted: csv_open() sets CSV_FIELD_MAX; a sheet with
+	 * long cells (formulas.csv) may raise it before csv_next(), values
+	 * above CSV_FIELD_MAX_LONG count as CSV_FIELD_MAX_LONG.
+	 */
+	size_t field_max;
 };
 
 /* Read @path.  Returns 0, or -1 with a message (no file name) in @err. */

@@ -30,6 +30,11 @@ static int read_sheet(const char *path,
 
 	if (csv_open(&c, path, err, errcap) != 0)
 		return -1;
+	/*
+	 * Formulas may be FORMULA_TEXT_MAX long; twice that lets an over-long
+	 * one be refused on its own row instead of stopping the whole sheet.
+	 */
+	c.field_max = 2 * FORMULA_TEXT_MAX;
 	while ((rc = csv_next(&c, f, &n, &line)) == 1) {
 		rc = row(ctx, line, f, (unsigned int)n);
 		if (rc)

@@ -16,6 +16,7 @@
 #include "api.h"
 #include "audit.h"
 #include "config.h"
+#include "screens.h"
 #include "static.h"
 #include "ws.h"
 
@@ -290,6 +291,16 @@ void web_audit(struct web *w, const char *action, const struct web_identity *id,
 
 /* ---- routing ----------------------------------------------------------------------------- */
 
+/* Serve @req from @r with the first @skip characters of its path (a route prefix) removed. */
+static void serve_under(struct static_root *r, struct http_conn *c,
+			const struct http_request *req, size_t skip)
+{
+	struct http_request sub = *req;
+
+	sub.path = req->path + skip;
+	static_serve(r, c, &sub);
+}
+
 static void route(struct http_conn *c, struct http_request *req, void *arg)
 {
 	struct web *w = arg;
@@ -301,6 +312,11 @@ static void route(struct http_conn *c, struct http_request *req, void *arg)
 		ws_handle(w->ws, c, req);
 	else if (!strcmp(req->path, "/metrics"))
 		metrics_handle(w, c, req);
+	else if (!strncmp(req->path, "/screens/", 9) &&
+		 screens_serve(w->screens, w->sm->cfg->points_dir, c, req))
+		return;
+	else if (!strncmp(req->path, "/vendor/", 8) && w->vendor)
+		serve_under(w->vendor, c, req, 7);
 	else if (w->root)
 		static_serve(w->root, c, req);
 	else
@@ -336,6 +352,16 @@ static int web_open(struct web *w, char *err, size_t el)
 	if (*wc->web_root && !(w->root = static_root_open(wc->web_root, err, el))) {
 		/* No HMI is not fatal: REST and WebSocket still work. */
 		smved_log(LOG_WARNING, "%s; static files disabled", err);
+	}
+	/*
+	 * /vendor/ (uPlot) from the build or install tree; a web root holding
+	 * its own vendor/ (make web-root) is used when that is absent.
+	 */
+	if (!(w->vendor = static_root_open(smved_default_vendor_root(), err, el)))
+		smved_log(LOG_INFO, "%s; /vendor/ served from the web root", err);
+	if (!(w->screens = screens_new())) {
+		snprintf(err, el, "out of memory");
+		return -1;
 	}
 	return 0;
 }
@@ -434,6 +460,8 @@ void web_stop(struct smved *sm)
 	ws_hub_free(w->ws);
 	http_server_free(w->http);
 	static_root_close(w->root);
+	static_root_close(w->vendor);
+	screens_free(w->screens);
 	audit_close(w->audit);
 	auth_free(w->auth);
 	free(w);

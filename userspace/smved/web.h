@@ -52,6 +52,7 @@ struct api_select {
 
 struct ws_hub;
 struct static_root;
+struct screens;
 struct control_done;
 struct audit;
 
@@ -69,6 +70,8 @@ struct web {
 	struct web_config cfg;
 	struct http_server *http;
 	struct static_root *root;
+	struct static_root *vendor;	/* /vendor/, NULL: from root */
+	struct screens *screens;	/* /screens/ from the points folder */
 	struct auth *auth;
 	struct audit *audit;
 	struct ws_hub *ws;
