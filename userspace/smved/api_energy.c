@@ -273,7 +273,7 @@ static json_t *month_row_json(struct web *w, const char *source, const struct en
 struct month_meters {
 	const char *source;
 	struct energy_month_row **rows;
-	size_t *n, cap;
+	size_t *n;
 	bool nomem;
 };
 
@@ -282,7 +282,7 @@ static int add_month_meter(const struct point *p, void *arg)
 {
 	struct month_meters *a = arg;
 
-	if (!is_meter(p) || p->channel > 1 || strcmp(p->source, a->source))
+	if (!is_meter(p) || p->channel > 1 || strcmp(p->source, a->source) != 0)
 		return 0;
 	for (size_t i = 0; i < *a->n; i++)
 		if ((*a->rows)[i].ied == p->ied && (*a->rows)[i].channel == p->channel)
@@ -296,7 +296,7 @@ static int add_month_meter(const struct point *p, void *arg)
 	*a->rows = r;
 	memset(&r[*a->n], 0, sizeof(*r));
 	r[*a->n].ied = p->ied;
-	r[*a->n].channel = p->channel;
+	r[*a->n].channel = p->channel == 1;	/* is_meter(): 0 or 1 here */
 	(*a->n)++;
 	return 0;
 }
@@ -330,7 +330,7 @@ static void get_month(struct web *w, struct http_conn *c, const char *q)
 		http_respond_error(c, 503, "journal_unavailable", "cannot read the journal");
 		return;
 	}
-	struct month_meters mm = { srcp, &rows, &n, 0, false };
+	struct month_meters mm = { srcp, &rows, &n, false };
 
 	if (w->sm->store)
 		store_foreach(w->sm->store, add_month_meter, &mm);
