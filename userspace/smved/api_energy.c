@@ -3,7 +3,7 @@
  * GET /api/v1/energy/{meters,curve,export,max,month}: the energy screens of spec §9.10.  This
  * file resolves meters and formats; the computations are in energy_report.c.
  *
- * A meter is an AI point bound to an energy channel (sheets: channel 0 active, 1 reactive).
+ * A meter is an AI point of an IED bound to an energy channel (0 active, 1 reactive).
  * Curves scale by escala_e (MW, MVAR); the maximum scales by escala, as §9.10 says.
  */
 #include <limits.h>
@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <smve/mara.h>
 
 #include "api.h"
 #include "api_hmi.h"
@@ -22,9 +24,14 @@
 #define ENERGY_MAX_SPAN_US	(400LL * 86400LL * 1000000LL)
 #define ENERGY_MAX_RECORDS	200000	/* a curve of 400 days is 38,400 records */
 
+/*
+ * §8.5: an ENERGY event names (IED address, channel).  The COMaster's own AIs (bus voltages,
+ * all on channel 0) integrate nothing, so they are no meters.
+ */
 static bool is_meter(const struct point *p)
 {
-	return p->kind == POINT_AI && p->channel >= 0 && p->source[0] && p->ied >= 0;
+	return p->kind == POINT_AI && p->channel >= 0 && p->source[0] && p->ied >= 0 &&
+	       p->ied != MARA_ADDR_COMASTER;
 }
 
 /* ---- meters ------------------------------------------------------------------------------ */

@@ -16,11 +16,11 @@ MIN = 60 * 1000000
 DAY14 = 1389657600 * 1000000  # 2014-01-14 00:00 UTC
 
 
-def energy_row(ied, day, hh, mm, ch, code, value):
+def energy_row(ied, day, hh, mm, ch, code, value, src="E4"):
     utc = DAY14 + ((day - 14) * 1440 + hh * 60 + mm) * MIN
     fields = ('{"type":"energy","addr":%d,"code":%d,"channel":%d,"time":"2014-01-%02dT%02d:%02d",'
               '"value":%d}' % (ied, code, ch, day, hh, mm, value))
-    return ("E4", "E4", ied, "energy", "", "2014-01-%02d %02d:%02d:00.000000" % (day, hh, mm),
+    return (src, src, ied, "energy", "", "2014-01-%02d %02d:%02d:00.000000" % (day, hh, mm),
             utc, utc, 0, None, value, 0, 0, fields, "")
 
 
@@ -46,16 +46,8 @@ def fill(db):
     c.close()
 
 
-def main():
-    binary, label = sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "smved"
-    t = Tap()
-    extra = "journal_days = 0\nhistory_days = 0\n"
-    d = Smved(binary, extra=extra)
-    st = d.stop()
-    t.ok(st == 0, "%s: first start creates the journal" % label, d.logtext())
-    db = os.path.join(d.dir, "state", "journal.db")
-    fill(db)
-    # Start again on the same directory and port (the constructor would make a new one).
+def restart(binary, d):
+    """Start again on the same directory and port (the constructor would make a new one)."""
     d2 = Smved.__new__(Smved)
     d2.__dict__.update(d.__dict__)
     d2.log = open(os.path.join(d2.dir, "smved.log"), "a")
@@ -68,6 +60,67 @@ def main():
             if d2.proc.poll() is not None:
                 break
             time.sleep(0.05)
+    return d2
+
+
+def with_sheets(binary, label, t):
+    """Meters from examples/station (E92PA_01/E92PR_01: IED 2, escala 0.004884..., escE 0.01)."""
+    top = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..")
+    station = os.path.abspath(os.path.join(top, "examples", "station"))
+    sections = ("[concentrator E9]\nhost = 127.0.0.1\nport = %d\ncomaster_id = 9\n"
+                "layout = 1:6,3,4 2:6,1,2 3:6,1,2 4:6,1,2 5:6,1,2\n" % webtest.free_port())
+    d = Smved(binary, extra="journal_days = 0\nhistory_days = 0\npoints = %s\n" % station,
+              sections=sections)
+    st = d.stop()
+    t.ok(st == 0, "%s: sheets: first start" % label, d.logtext()[-2000:])
+    c = sqlite3.connect(os.path.join(d.dir, "state", "journal.db"))
+    c.executemany("INSERT INTO events(source, station, ied, type, tag, device_time, utc_us, rx_us,"
+                  " bad_time, raw, value, calif, alarm, fields, text) VALUES"
+                  " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                  [energy_row(2, 14, 0, 15, 0, 0, 1000, "E9"), energy_row(2, 14, 0, 15, 1, 0, 500, "E9")])
+    c.commit()
+    c.close()
+    d2 = restart(binary, d)
+    p = d2.port
+    try:
+        day = "from=%d&to=%d" % (DAY14, DAY14 + 1440 * MIN - 1)
+        st, _, j = jreq(p, "GET", "/api/v1/energy/meters")
+        tags = sorted(m["tag"] for m in j) if st == 200 else j
+        t.ok(st == 200 and "E92PA_01" in tags and "E92PR_01" in tags and "E92VV_00" not in tags,
+             "%s: meters are the AIs with an energy channel" % label, repr(tags))
+        st, _, j = jreq(p, "GET", "/api/v1/energy/curve?tag=E92PR_01&" + day)
+        t.ok(st == 200 and j["channel"] == 1 and abs(j["records"][0]["value"] - 500 * 0.01) < 1e-9,
+             "%s: curve by tag: the tag's channel, value x escala_e" % label, repr(j))
+        st, _, j = jreq(p, "GET", "/api/v1/energy/max?tag=E92PA_01&" + day)
+        sa = 0.004884004884004884
+        t.ok(st == 200 and abs(j["active"]["value"] - 1000 * sa) < 1e-9 and
+             abs(j["reactive"]["value"] - 500 * sa) < 1e-9 and
+             abs(j["apparent"] - ((1000 * sa) ** 2 + (500 * sa) ** 2) ** 0.5) < 1e-9,
+             "%s: max by tag scales by escala, not escala_e" % label, repr(j))
+        st, _, j = jreq(p, "GET", "/api/v1/energy/month?source=E9&month=2014-01")
+        rows = {(r["ied"], r["channel"]): r for r in j["rows"]} if st == 200 else {}
+        t.ok(st == 200 and rows.get((2, 0), {}).get("tag") == "E92PA_01" and
+             rows[(2, 0)]["counts"][13] == 1 and rows[(2, 0)]["label"].startswith("IED 2 AI") and
+             (3, 0) in rows and sum(rows[(3, 0)]["counts"]) == 0,
+             "%s: month rows for every meter, labelled by IED and AI" % label, repr(j)[:2000])
+        st, _, j = jreq(p, "GET", "/api/v1/energy/curve?tag=E92VV_00&" + day)
+        t.ok(st == 404, "%s: a voltage AI is no meter" % label, repr(j))
+    finally:
+        rc = d2.stop()
+        t.ok(rc == 0, "%s: sheets: smved exits cleanly" % label, d2.logtext()[-3000:])
+        d2.cleanup()
+
+
+def main():
+    binary, label = sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "smved"
+    t = Tap()
+    extra = "journal_days = 0\nhistory_days = 0\n"
+    d = Smved(binary, extra=extra)
+    st = d.stop()
+    t.ok(st == 0, "%s: first start creates the journal" % label, d.logtext())
+    db = os.path.join(d.dir, "state", "journal.db")
+    fill(db)
+    d2 = restart(binary, d)
     p = d2.port
     try:
         day = "from=%d&to=%d" % (DAY14, DAY14 + 1440 * MIN - 1)
@@ -118,6 +171,7 @@ def main():
         rc = d2.stop()
         t.ok(rc == 0, "%s: smved exits cleanly (sanitizers quiet)" % label, d2.logtext()[-3000:])
         d2.cleanup()
+    with_sheets(binary, label, t)
     return t.done()
 
 
