@@ -66,6 +66,8 @@ void smve_bus_rx(struct smve_bus *bus, const u8 *cp, const u8 *fp,
 	 */
 	if (bus->rx_last_ns && now - bus->rx_last_ns > READ_ONCE(bus->gap_ns))
 		kfifo_put(&bus->rx, SMVE_RX_GAP);
+	if (!bus->rx_first_ns)
+		bus->rx_first_ns = now;
 	for (i = 0; i < count; i++) {
 		u16 v = cp[i];
 
@@ -141,6 +143,9 @@ static void bus_tx(struct smve_bus *bus, const u8 *buf, int len, u64 now)
 	/* A partial frame from before the request cannot be its reply. */
 	if (mara_reasm_busy(&bus->reasm))
 		mara_reasm_abort(&bus->reasm);
+	spin_lock_irq(&bus->rx_lock);
+	bus->rx_first_ns = 0;
+	spin_unlock_irq(&bus->rx_lock);
 	memcpy(bus->tx_buf, buf, len);
 	bus->tx_len = len;
 	bus->tx_done = 0;
@@ -384,6 +389,7 @@ static void bus_frame(struct smve_bus *bus, const u8 *raw, size_t len,
 		      u64 rx_ns)
 {
 	struct mara_frame f;
+	u64 first;
 
 	if (mara_parse(raw, len, &f))
 		return;
@@ -403,6 +409,16 @@ static void bus_frame(struct smve_bus *bus, const u8 *raw, size_t len,
 	case SMVE_FC_REPLY:
 		break;
 	}
+	/*
+	 * FIFOs, USB adapters and emulators deliver in bursts: a reply cannot
+	 * have ended before its first byte plus its length in characters, so
+	 * the guard counts from whichever is later.
+	 */
+	spin_lock_irq(&bus->rx_lock);
+	first = bus->rx_first_ns;
+	spin_unlock_irq(&bus->rx_lock);
+	if (first)
+		rx_ns = max(rx_ns, first + (u64)len * bus->timing.tc_ns);
 	if (rx_ns > bus->tx_end_ns)
 		smve_hist_add(&bus->h_latency, rx_ns - bus->tx_end_ns);
 	if (bus->cur_cmd)

@@ -143,6 +143,7 @@ struct smve_bus {
 	spinlock_t rx_lock;		/* rx, rx_last_ns, rx_overruns */
 	DECLARE_KFIFO(rx, u16, SMVE_RX_FIFO);
 	u64 rx_last_ns;
+	u64 rx_first_ns;		/* first byte since the last request */
 	u64 rx_overruns;
 	u64 gap_ns;			/* copy of timing.interchar_ns */
 
