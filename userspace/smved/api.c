@@ -541,6 +541,8 @@ void api_handle(struct web *w, struct http_conn *c, const struct http_request *r
 			api_get_history(w, c, req);
 	} else if (!strncmp(p, "energy/", 7)) {
 		api_get_energy(w, c, req, p + 7);
+	} else if (!strcmp(p, "screens") || !strcmp(p, "elements") || !strcmp(p, "colors")) {
+		api_get_sheet(w, c, req, p);
 	} else if (!strcmp(p, "status")) {
 		if (!get)
 			http_respond_error(c, 405, "method_not_allowed", "use GET");

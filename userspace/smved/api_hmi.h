@@ -5,6 +5,7 @@
  * GET and HEAD only.
  *   GET history?tag=&from=&to=&points=N        (api_history.c)
  *   GET energy/meters|curve|export|max|month   (api_energy.c; computations in energy_report.c)
+ *   GET screens, elements?screen=, colors      (api_hmi.c: the points folder's sheets)
  */
 #ifndef SMVED_API_HMI_H
 #define SMVED_API_HMI_H
@@ -16,5 +17,8 @@ void api_get_history(struct web *w, struct http_conn *c, const struct http_reque
 /* GET /api/v1/energy/<what>; @what is the path after "energy/". */
 void api_get_energy(struct web *w, struct http_conn *c, const struct http_request *req,
 		    const char *what);
+/* GET /api/v1/screens, /api/v1/elements[?screen=NAME], /api/v1/colors; @what names which. */
+void api_get_sheet(struct web *w, struct http_conn *c, const struct http_request *req,
+		   const char *what);
 
 #endif /* SMVED_API_HMI_H */

@@ -105,6 +105,20 @@ def with_sheets(binary, label, t):
              "%s: month rows for every meter, labelled by IED and AI" % label, repr(j)[:2000])
         st, _, j = jreq(p, "GET", "/api/v1/energy/curve?tag=E92VV_00&" + day)
         t.ok(st == 404, "%s: a voltage AI is no meter" % label, repr(j))
+        st, _, j = jreq(p, "GET", "/api/v1/screens")
+        t.ok(st == 200 and [x["name"] for x in j][:2] == ["MAP", "E9"] and
+             j[1]["url"] == "/screens/station.svg" and j[1]["parent"] == "MAP",
+             "%s: screens from screens.csv" % label, repr(j)[:1000])
+        st, _, j = jreq(p, "GET", "/api/v1/elements?screen=E9")
+        t.ok(st == 200 and len(j) > 0 and all(x["screen"] == "E9" for x in j) and
+             any(x["tag"] == "E9252B01" for x in j) and "disabled" not in j[0],
+             "%s: elements of one screen from eg.csv" % label, repr(j)[:1000])
+        st, _, j = jreq(p, "GET", "/api/v1/elements?screen=NOPE")
+        t.ok(st == 200 and j == [], "%s: no elements for an unknown screen" % label, repr(j)[:300])
+        st, _, j = jreq(p, "GET", "/api/v1/colors")
+        t.ok(st == 200 and j[0] == {"index": 0, "name": "gris", "rgb": "#c0c0c0",
+                                    "description": "Calificador > 0"},
+             "%s: colour table from color.csv" % label, repr(j)[:500])
     finally:
         rc = d2.stop()
         t.ok(rc == 0, "%s: sheets: smved exits cleanly" % label, d2.logtext()[-3000:])
@@ -151,6 +165,8 @@ def main():
         t.ok(st == 400, "%s: reversed range refused" % label, repr(j))
         st, _, j = jreq(p, "GET", "/api/v1/energy/meters")
         t.ok(st == 200 and j == [], "%s: no meters without sheets" % label, repr(j))
+        st, _, j = jreq(p, "GET", "/api/v1/screens")
+        t.ok(st == 404, "%s: no screens without a points folder" % label, repr(j))
 
         q = "/api/v1/history?tag=E4.T&from=%d&to=%d&points=100" % (DAY14, DAY14 + 10000 * 1000000)
         st, _, j = jreq(p, "GET", q)
