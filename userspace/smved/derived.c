@@ -58,14 +58,17 @@ static void pass_cb(evutil_socket_t fd, short what, void *arg)
 	derived_update(arg);
 }
 
+void derived_schedule(struct derived *d)
+{
+	if (d && d->ev && !event_pending(d->ev, EV_TIMEOUT, NULL))
+		event_active(d->ev, EV_TIMEOUT, 0);
+}
+
 static void notify_cb(struct store_sub *sub, void *arg)
 {
-	struct derived *d = arg;
-
 	(void)sub;
 	/* Never evaluate inside the store's batch_end: defer to the loop. */
-	if (d->ev && !event_pending(d->ev, EV_TIMEOUT, NULL))
-		event_active(d->ev, EV_TIMEOUT, 0);
+	derived_schedule(arg);
 }
 
 /* Load and compile the table of @dir; NULL t (and 0) when @dir has no eg.csv. */

@@ -47,7 +47,9 @@ void derived_free(struct derived *d);
  * derived_update() so readers run and the points are published.
  */
 struct elements *derived_table(struct derived *d);
-/* Evaluate what is pending and publish the changes now. */
+/* Evaluate what is pending and publish the changes now.  NULL is allowed. */
 void derived_update(struct derived *d);
+/* The same, on the next loop pass (from callbacks that must not write the store). */
+void derived_schedule(struct derived *d);
 
 #endif /* SMVED_DERIVED_H */

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "derived.h"
 #include "history.h"
+#include "latch.h"
 #include "journal.h"
 #include "smved.h"
 #include "sources.h"
@@ -269,6 +270,7 @@ struct daemon {
 	struct event *sigs[4];
 	struct event *expire;
 	struct history *history;
+	struct latch *latch;
 };
 
 static void reload(struct daemon *d)
@@ -299,7 +301,11 @@ static void reload(struct daemon *d)
 				    .history_days = nc->history_days };
 	journal_set_opts(sm->journal, &jo);
 	sources_apply(sm->sources);
-	derived_reload(&sm->derived, sm);
+	if (derived_reload(&sm->derived, sm) == 0) {
+		/* The new table starts from the sheets: rebuild its latches from the journal. */
+		latch_free(d->latch);
+		d->latch = latch_new(sm);
+	}
 	config_free(old);
 	{
 		struct journal_new ev = { .source = "smved", .station = "smved", .ied = -1,
@@ -372,6 +378,9 @@ static int run(struct daemon *d)
 	sm->derived = derived_new(sm);
 	if (!sm->derived)
 		goto out;
+	d->latch = latch_new(sm);
+	if (!d->latch)
+		goto out;
 	d->history = history_start(sm->journal, sm->store, sm->cfg->history_deadband,
 				   sm->cfg->history_min_interval_ms,
 				   sm->cfg->history_max_interval_s);
@@ -393,6 +402,8 @@ static int run(struct daemon *d)
 out:
 	web_stop(sm);
 	history_stop(d->history);
+	latch_free(d->latch);
+	d->latch = NULL;
 	derived_free(sm->derived);
 	sm->derived = NULL;
 	sources_free(sm->sources);
