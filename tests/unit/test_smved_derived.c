@@ -134,6 +134,14 @@ int main(void)
 	OK(!strcmp(text_of(sm.store, "eg.E9251B01.text"), "(none)") &&
 	   value_of(sm.store, "eg.E9252B01.fill") == 10, "vanished element removed, the other re-published");
 
+	/* POST .../manual on an element's text point goes through the table. */
+	IS(derived_set_text(d, "eg.E9252B01.text", "1"), 1, "manual text of an element handled");
+	IS((long long)value_of(sm.store, "eg.E9252B01.fill"), 6, "manual text: its formula follows");
+	IS(derived_set_text(d, "eg.E9252B01.fill", "1"), 0, "not a text point: left to the caller");
+	IS(derived_set_text(d, "eg.NOSUCH.text", "1"), 0, "unknown element: left to the caller");
+	IS(derived_set_text(d, "eg..text", "1") + derived_set_text(d, "eg.text", "1"), 0,
+	   "malformed names refused");
+
 	derived_free(d);
 	store_free(sm.store);
 	event_base_free(sm.base);

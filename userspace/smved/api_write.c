@@ -12,6 +12,7 @@
 
 #include <openssl/rand.h>
 
+#include "derived.h"
 #include "store.h"
 
 void api_post_manual(struct web *w, struct http_conn *c, const struct http_request *req,
@@ -42,8 +43,12 @@ void api_post_manual(struct web *w, struct http_conn *c, const struct http_reque
 		snprintf(detail, sizeof(detail), "%s", ds ? ds : "{}");
 		free(ds);
 		json_decref(d);
-		store_set_derived(w->sm->store, p->id, value ? json_number_value(value) : p->value,
-				  text ? json_string_value(text) : p->text, smved_now_us());
+		/* An element's text goes through the element table so its formulas follow. */
+		if (!text || value ||
+		    derived_set_text(w->sm->derived, p->tag, json_string_value(text)) <= 0)
+			store_set_derived(w->sm->store, p->id,
+					  value ? json_number_value(value) : p->value,
+					  text ? json_string_value(text) : p->text, smved_now_us());
 		store_set_flag(w->sm->store, p->id, POINT_F_MANUAL, true);
 		web_audit(w, "manual_state", id, req->peer, detail);
 		api_reply_json(c, 200, web_point_json(p), NULL);

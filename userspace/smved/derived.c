@@ -51,6 +51,28 @@ void derived_update(struct derived *d)
 	elements_publish(d->t, d->sm->store, smved_now_us());
 }
 
+int derived_set_text(struct derived *d, const char *point_tag, const char *text)
+{
+	char tag[ELEMENT_TAG_MAX];
+	size_t n;
+	int idx;
+
+	if (!d || !d->t || strncmp(point_tag, "eg.", 3))
+		return 0;
+	n = strlen(point_tag + 3);
+	if (n <= strlen(".text") || strcmp(point_tag + 3 + n - 5, ".text") || n - 5 >= sizeof(tag))
+		return 0;
+	memcpy(tag, point_tag + 3, n - 5);
+	tag[n - 5] = '\0';
+	idx = elements_find(d->t, tag);
+	if (idx < 0)
+		return 0;
+	if (elements_set_text(d->t, (uint32_t)idx, text) < 0)
+		return -1;
+	derived_update(d);
+	return 1;
+}
+
 static void pass_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;

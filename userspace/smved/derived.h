@@ -49,6 +49,14 @@ void derived_free(struct derived *d);
 struct elements *derived_table(struct derived *d);
 /* Evaluate what is pending and publish the changes now.  NULL is allowed. */
 void derived_update(struct derived *d);
+/*
+ * An operator's manual text on the derived point @point_tag: when it is
+ * "eg.TAG.text" of an element, the element's text becomes @text (so its
+ * formulas and the formulas reading it follow) and is published now.
+ * Returns 1 done, 0 not an element's text point (the caller writes the
+ * point itself), -1 text too long.  @d NULL: 0.
+ */
+int derived_set_text(struct derived *d, const char *point_tag, const char *text);
 /* The same, on the next loop pass (from callbacks that must not write the store). */
 void derived_schedule(struct derived *d);
 
