@@ -172,7 +172,7 @@ int audit_log(struct audit *a, int64_t now_us, const char *action, const char *u
 
 	if (!d)
 		d = json_string(detail);
-	json_t *o = json_pack("{s:I,s:s,s:s,s:o,s:o,s:o,s:o,s:s}", "seq", (json_int_t)(a->seq + 1),
+	json_t *o = json_pack("{s:I,s:s,s:s,s:o,s:o,s:o,s:o,s:s}", "seq", (json_int_t)a->seq + 1,
 			      "time", ts, "action", action, "user", str_or_null(user), "role",
 			      str_or_null(role), "addr", str_or_null(addr), "detail", d, "prev",
 			      a->prev);
@@ -190,7 +190,8 @@ int audit_log(struct audit *a, int64_t now_us, const char *action, const char *u
 		return -1;
 	}
 	sha256_hex(js, jl, hash);
-	memcpy(line, js, jl);
+	/* a length-delimited record line ("<json>\t<hash>\n"), written with its length */
+	memcpy(line, js, jl); // NOLINT(bugprone-not-null-terminated-result)
 	line[jl] = '\t';
 	memcpy(line + jl + 1, hash, HEX_LEN);
 	line[jl + 1 + HEX_LEN] = '\n';

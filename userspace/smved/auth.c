@@ -117,7 +117,7 @@ bool auth_valid_name(const char *name)
 
 static int b64enc(const unsigned char *in, int len, char *out, size_t cap)
 {
-	if ((size_t)(4 * ((len + 2) / 3) + 1) > cap)
+	if (len < 0 || 4 * (((size_t)len + 2) / 3) + 1 > cap)
 		return -1;
 	return EVP_EncodeBlock((unsigned char *)out, in, len);
 }

@@ -606,10 +606,19 @@ struct http_server *http_server_new(struct event_base *base, const struct http_s
 	struct sockaddr_storage bound;
 	socklen_t bl = sizeof(bound);
 
-	if (!getsockname(evconnlistener_get_fd(s->lis), (struct sockaddr *)&bound, &bl))
-		s->port = ntohs(bound.ss_family == AF_INET6
-					? ((struct sockaddr_in6 *)&bound)->sin6_port
-					: ((struct sockaddr_in *)&bound)->sin_port);
+	memset(&bound, 0, sizeof(bound));
+	if (!getsockname(evconnlistener_get_fd(s->lis), (struct sockaddr *)&bound, &bl)) {
+		struct sockaddr_in6 a6;
+		struct sockaddr_in a4;
+
+		if (bound.ss_family == AF_INET6) {
+			memcpy(&a6, &bound, sizeof(a6));
+			s->port = ntohs(a6.sin6_port);
+		} else {
+			memcpy(&a4, &bound, sizeof(a4));
+			s->port = ntohs(a4.sin_port);
+		}
+	}
 	return s;
 }
 
@@ -617,8 +626,9 @@ void http_server_free(struct http_server *s)
 {
 	if (!s)
 		return;
+	/* conn_free() unlinks each connection from s->conns (c->srv == s), so this terminates. */
 	while (s->conns)
-		conn_free(s->conns);
+		conn_free(s->conns); // NOLINT(clang-analyzer-unix.Malloc)
 	if (s->lis)
 		evconnlistener_free(s->lis);
 	if (s->resume)

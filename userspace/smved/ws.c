@@ -573,9 +573,8 @@ void ws_hub_free(struct ws_hub *h)
 {
 	if (!h)
 		return;
-	while (h->clients) {
-		struct ws_client *c = h->clients;
-
+	for (struct ws_client *c = h->clients, *next; c; c = next) {
+		next = c->next;	/* client_free() unlinks only c */
 		/* Best effort: the event loop is stopping, so no reply is awaited. */
 		if (!c->closing && !c->dead) {
 			wslay_event_queue_close(c->ctx, WSLAY_CODE_GOING_AWAY, (const uint8_t *)"shutdown", 8);

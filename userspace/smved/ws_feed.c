@@ -419,7 +419,8 @@ static void collect(const struct point *p, void *arg)
 
 	if (ch->n == ch->cap) {
 		size_t cap = ch->cap ? 2 * ch->cap : 256;
-		const struct point **nv = realloc(ch->v, cap * sizeof(*nv));
+		/* an array of pointers: sizeof(*nv) is the pointer size on purpose */
+		const struct point **nv = realloc(ch->v, cap * sizeof(*nv)); // NOLINT(bugprone-sizeof-expression)
 
 		if (!nv)
 			return;	/* the point is lost for this tick only; next snapshot repairs */
