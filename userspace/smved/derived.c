@@ -14,6 +14,7 @@
 #include "config.h"
 #include "derived.h"
 #include "elements.h"
+#include "sheets.h"
 #include "smved.h"
 #include "store.h"
 
@@ -206,4 +207,50 @@ void derived_free(struct derived *d)
 struct elements *derived_table(struct derived *d)
 {
 	return d ? d->t : NULL;
+}
+
+int derived_check(const struct smved_config *cfg, void (*diag)(void *ctx, const char *msg),
+		  void *ctx)
+{
+	struct store *s;
+	struct elements *t;
+	struct formula_resolver pts;
+	struct source_points sp;
+	char path[PATH_MAX];
+	int n = 0, f;
+
+	if (!cfg->points_dir[0] ||
+	    (size_t)snprintf(path, sizeof(path), "%s/eg.csv", cfg->points_dir) >= sizeof(path) ||
+	    access(path, F_OK) < 0)
+		return 0;
+	s = store_new();
+	t = elements_new();
+	if (!s || !t) {
+		n = -1;
+		goto out;
+	}
+	/* The AI/DI tags formulas may name: the points the sources would define. */
+	for (const struct conc_config *cc = cfg->concs; cc; cc = cc->next) {
+		if (sheets_bind(cfg->sheets, s, cc->name, cc->station, &cc->layout,
+				cc->comaster_id, &sp) < 0) {
+			n = -1;
+			goto out;
+		}
+		source_points_free(&sp);
+	}
+	for (const struct bus_config *b = cfg->buses; b; b = b->next) {
+		if (sheets_bind(cfg->sheets, s, b->tty, b->station, &b->layout, -1, &sp) < 0) {
+			n = -1;
+			goto out;
+		}
+		source_points_free(&sp);
+	}
+	n = elements_load_dir(t, cfg->points_dir, diag, ctx);
+	elements_store_resolver(s, &pts);
+	f = elements_check(t, &pts, diag, ctx);
+	n = f < 0 ? -1 : n + f;
+out:
+	elements_free(t);
+	store_free(s);
+	return n;
 }

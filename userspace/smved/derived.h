@@ -60,4 +60,16 @@ int derived_set_text(struct derived *d, const char *point_tag, const char *text)
 /* The same, on the next loop pass (from callbacks that must not write the store). */
 void derived_schedule(struct derived *d);
 
+/*
+ * --check-config: load the element sheets of @cfg's points folder against
+ * the points its sources would define, and report every sheet problem and
+ * formula fault to @diag ("formulas.csv:ROW:COL: TAG.attr: message").
+ * These are warnings: the daemon runs with them (faulty rows are skipped,
+ * faulty formulas keep the sheet's values).  Returns the number reported,
+ * 0 when there is no diagram, -1 on allocation failure.
+ */
+struct smved_config;
+int derived_check(const struct smved_config *cfg, void (*diag)(void *ctx, const char *msg),
+		  void *ctx);
+
 #endif /* SMVED_DERIVED_H */

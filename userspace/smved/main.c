@@ -441,8 +441,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (o.check) {
+		/* Formula faults are warnings: the daemon runs, those attributes keep sheet values. */
+		int w = derived_check(d.sm.cfg, diag_stderr, NULL);
+
+		if (w > 0)
+			fprintf(stderr, "%s: %d warning(s) in the diagram sheets (not fatal)\n",
+				o.config, w);
 		printf("%s: configuration valid\n", o.config);
-		rc = 0;
+		rc = w < 0;
 	} else if (o.add_user) {
 		rc = cmd_add_user(&d.sm, &o);
 	} else if (o.backup) {
