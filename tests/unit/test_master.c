@@ -615,7 +615,7 @@ static void test_control(void)
 {
 	struct smve_master_config c;
 	struct mara_control ctl = { .port = 0, .bit = 3, .state = 1 };
-	uint8_t out[256], f[32];
+	uint8_t out[256] = { 0 }, f[32];
 	size_t n;
 
 	cfg_base(&c);

@@ -107,7 +107,7 @@ int main(void)
 	st->sv_len = 6;
 	st->di_words = 1;
 	st->ai_words = 2;
-	memcpy(state + sizeof(*st), "\x43\x00\x00\x00\x00\x00" "\x05\x00" "\x23\x01\x07\x80", 12);
+	memcpy(state + sizeof(*st), "\x43\x00\x00\x00\x00\x00" "\x05\x00" "\x23\x01\x07\x80", 12); // NOLINT(bugprone-not-null-terminated-result)
 	put_rec(1, SMVE_REC_STATE, SMVE_RECF_COALESCED, state, sizeof(state));
 	put_rec(1, SMVE_REC_STATUS, 0, &status, sizeof(status));
 	put_rec(2, SMVE_REC_EVENT, 0, &ev, sizeof(ev));
@@ -157,7 +157,7 @@ int main(void)
 	store_free(sm.store);
 	config_free(sm.cfg);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpl);
-	if (system(cmd) != 0)
+	if (system(cmd) != 0) // NOLINT(cert-env33-c): removes the test's own mkdtemp directory
 		tap_diag("cleanup failed");
 	return tap_done();
 }

@@ -104,7 +104,7 @@ static void usage(FILE *out)
 		"\n"
 		"Exit status: 0 after --count replies or a signal, 1 connection given up or --control\n"
 		"not confirmed, 2 bad usage.\n",
-		DEFAULT_PORT);
+		(unsigned int)DEFAULT_PORT);
 }
 
 /*

@@ -72,7 +72,7 @@ void render_event_line(FILE *out, const struct mara_event *ev, unsigned int dial
 		break;
 	case MARA_EV_ENERGY:
 		if (nguru)
-			fprintf(out, "  code %u hnn %u", ev->code >> 1, ev->code & 1);
+			fprintf(out, "  code %u hnn %u", (unsigned int)(ev->code >> 1), (unsigned int)(ev->code & 1));
 		else
 			fprintf(out, "  code %u", ev->code);
 		fprintf(out, " channel %u  %s  value %lu", ev->channel, t,
