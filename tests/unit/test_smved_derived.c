@@ -58,7 +58,8 @@ int main(void)
 {
 	char dir[] = "/tmp/test_smved_derived.XXXXXX";
 	struct smved sm = { 0 };
-	struct smved_config *cfg = calloc(1, sizeof(*cfg));
+	static struct smved_config cfg_storage;	/* large: not on the stack */
+	struct smved_config *cfg = &cfg_storage;
 	struct point_def br = { .tag = "E9252B01", .kind = POINT_DI, .source = "E9", .ied = 1,
 				.index = 0, .bit = 0, .channel = -1, .text_id = -1 };
 	struct derived *d;
@@ -145,7 +146,6 @@ int main(void)
 	derived_free(d);
 	store_free(sm.store);
 	event_base_free(sm.base);
-	free(cfg);
 	for (const char *const *f = (const char *const[]){ "color.csv", "eg.csv", "formulas.csv", NULL };
 	     *f; f++) {
 		char path[512];

@@ -83,7 +83,8 @@ static bool texts(struct store *s, const char *relay, const char *breaker, const
 int main(void)
 {
 	struct smved sm = { 0 };
-	struct smved_config *cfg = calloc(1, sizeof(*cfg));
+	static struct smved_config cfg_storage;	/* large: not on the stack */
+	struct smved_config *cfg = &cfg_storage;
 	struct journal_opts jo = { 0 };
 	struct latch *l;
 	char path[600], err[256];
@@ -149,7 +150,6 @@ int main(void)
 	journal_close(sm.journal);
 	store_free(sm.store);
 	event_base_free(sm.base);
-	free(cfg);
 	for (const char *const *f = (const char *const[]){ "di.csv", "eg.csv", "journal.db",
 							   "journal.db-wal", "journal.db-shm", NULL };
 	     *f; f++) {

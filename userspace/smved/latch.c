@@ -39,7 +39,7 @@ static int cmp_tipo(const void *a, const void *b)
 /* tipodi of @tag, -1 when unknown. */
 static int tipo_of(const struct latch *l, const char *tag)
 {
-	struct tipo key;
+	struct tipo key = { .tipo = -1 };
 	const struct tipo *t;
 
 	if (!tag || strlen(tag) >= sizeof(key.tag))
@@ -55,7 +55,7 @@ static int load_tipos(struct latch *l, const char *dir)
 	char *f[CSV_FIELDS_MAX];
 	struct csv c;
 	size_t nf, ctag = 0, ctipo = 0;
-	unsigned line;
+	unsigned line = 0;
 	bool head = true;
 	int r;
 
@@ -90,6 +90,8 @@ static int load_tipos(struct latch *l, const char *dir)
 		l->di[l->n].tipo = (int)strtol(f[ctipo], NULL, 10);
 		l->n++;
 	}
+	if (r < 0)
+		smved_log(LOG_WARNING, "%s:%u: %s (latches from the rows before)", path, line, c.err);
 	csv_close(&c);
 	if (l->n)
 		qsort(l->di, l->n, sizeof(*l->di), cmp_tipo);
