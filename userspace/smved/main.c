@@ -23,6 +23,7 @@
 #include "smved.h"
 #include "sources.h"
 #include "store.h"
+#include "web.h"
 
 #define DEFAULT_CONFIG	"/etc/smve/smved.conf"
 #define EXPIRE_PERIOD_S	60
@@ -31,7 +32,7 @@
 enum {
 	OPT_CHECK = 256, OPT_SYSLOG, OPT_ADD_USER, OPT_ROLE, OPT_BACKUP, OPT_EXPORT,
 	OPT_AFTER, OPT_LIMIT, OPT_FROM, OPT_TO, OPT_STATION, OPT_TAG, OPT_TYPE,
-	OPT_UNACKED, OPT_VERSION,
+	OPT_UNACKED, OPT_VERSION, OPT_VERIFY_AUDIT,
 };
 
 static const struct option long_opts[] = {
@@ -43,6 +44,7 @@ static const struct option long_opts[] = {
 	{ "role", required_argument, NULL, OPT_ROLE },
 	{ "backup", required_argument, NULL, OPT_BACKUP },
 	{ "export-events", required_argument, NULL, OPT_EXPORT },
+	{ "verify-audit", no_argument, NULL, OPT_VERIFY_AUDIT },
 	{ "after", required_argument, NULL, OPT_AFTER },
 	{ "limit", required_argument, NULL, OPT_LIMIT },
 	{ "from", required_argument, NULL, OPT_FROM },
@@ -63,6 +65,7 @@ static void usage(FILE *f)
 		"       smved [-c FILE] --check-config          validate and exit\n"
 		"       smved [-c FILE] --add-user NAME --role ROLE   (password on stdin)\n"
 		"       smved [-c FILE] --backup FILE           online copy of the journal\n"
+		"       smved [-c FILE] --verify-audit          check the audit log's hash chain\n"
 		"       smved [-c FILE] --export-events CSV [--after ID] [--limit N]\n"
 		"             [--from TIME] [--to TIME] [--station S] [--tag PREFIX]\n"
 		"             [--type T] [--unacked]   (TIME: YYYY-MM-DD[THH:MM:SS] UTC)\n"
@@ -72,7 +75,7 @@ static void usage(FILE *f)
 
 struct opts {
 	const char *config;
-	bool check, use_syslog, verbose, unacked;
+	bool check, use_syslog, verbose, unacked, verify_audit;
 	const char *add_user, *role, *backup, *export_path;
 	struct journal_filter filter;
 };
@@ -130,6 +133,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case OPT_ROLE: o->role = optarg; break;
 		case OPT_BACKUP: o->backup = optarg; break;
 		case OPT_EXPORT: o->export_path = optarg; break;
+		case OPT_VERIFY_AUDIT: o->verify_audit = true; break;
 		case OPT_AFTER:
 			if (parse_num(optarg, INT64_MAX, &n) < 0)
 				goto bad;
@@ -455,6 +459,12 @@ int main(int argc, char **argv)
 		rc = cmd_backup(&d.sm, &o);
 	} else if (o.export_path) {
 		rc = cmd_export(&d.sm, &o);
+	} else if (o.verify_audit) {
+		char err[512] = "";
+
+		rc = web_verify_audit(&d.sm, d.sm.cfg->web, stdout, err, sizeof(err)) < 0;
+		if (rc)
+			fprintf(stderr, "smved: --verify-audit: %s\n", err);
 	} else {
 		rc = run(&d);
 	}
