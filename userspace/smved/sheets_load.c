@@ -240,11 +240,10 @@ static void load_ieds(struct load *l)
 {
 	struct table t = TABLE("ied.csv", ied_cols);
 	size_t cap = 0;
-	int r;
 
 	if (table_open(l, &t, true) <= 0)
 		return;
-	while ((r = table_row(l, &t)) > 0) {
+	while (table_row(l, &t) > 0) {
 		long v[7];
 		struct sheet_ied *si;
 		bool ok = true;
@@ -333,11 +332,10 @@ static bool set_tag(struct load *l, struct table *t, struct sheet_point *p, cons
 static void load_di(struct load *l)
 {
 	struct table t = TABLE("di.csv", di_cols);
-	int r;
 
 	if (table_open(l, &t, false) <= 0)
 		return;
-	while ((r = table_row(l, &t)) > 0) {
+	while (table_row(l, &t) > 0) {
 		long ied, port, bit, inv, txt;
 		struct sheet_point *p;
 		bool ok = true;
@@ -376,11 +374,10 @@ static void load_di(struct load *l)
 static void load_ai(struct load *l)
 {
 	struct table t = TABLE("ai.csv", ai_cols);
-	int r;
 
 	if (table_open(l, &t, false) <= 0)
 		return;
-	while ((r = table_row(l, &t)) > 0) {
+	while (table_row(l, &t) > 0) {
 		long ied, off, ch, txt;
 		double mult, div, tv, ti, esc, esce;
 		struct sheet_point *p;
@@ -427,11 +424,10 @@ static void load_ai(struct load *l)
 static void load_sv(struct load *l)
 {
 	struct table t = TABLE("varsys.csv", sv_cols);
-	int r;
 
 	if (table_open(l, &t, false) <= 0)
 		return;
-	while ((r = table_row(l, &t)) > 0) {
+	while (table_row(l, &t) > 0) {
 		long ied, off, bit;
 		struct sheet_point *p;
 		char desc[160];
@@ -469,11 +465,10 @@ static void load_texts(struct load *l)
 {
 	struct table t = TABLE("textoevtipo.csv", txt_cols);
 	size_t cap = 0;
-	int r;
 
 	if (table_open(l, &t, false) <= 0)
 		return;
-	while ((r = table_row(l, &t)) > 0) {
+	while (table_row(l, &t) > 0) {
 		long id, val;
 		struct sheet_text *x;
 
@@ -531,7 +526,7 @@ static void check_conc(struct load *l, struct conc_config *cc)
 		     cc->comaster_id, cc->name);
 		return;
 	}
-	qsort(list, n, sizeof(list[0]), cmp_ied_offset);
+	qsort(list, n, sizeof(list[0]), cmp_ied_offset); // NOLINT(bugprone-sizeof-expression): array of pointers
 	if (!cc->has_layout) {
 		cc->layout.count = (u8)n;
 		for (unsigned i = 0; i < n; i++)

@@ -297,7 +297,7 @@ static int grow(struct store *s)
 
 	if (ncap > UINT32_MAX / 2)
 		return -1;
-	np = realloc(s->pts, ncap * sizeof(*np));
+	np = realloc(s->pts, ncap * sizeof(*np)); // NOLINT(bugprone-sizeof-expression): array of pointers
 	if (!np)
 		return -1;
 	s->pts = np;
