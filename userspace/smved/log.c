@@ -118,8 +118,12 @@ const char *smved_default_web_root(void)
 	if (root[0])
 		return root;
 	snprintf(root, sizeof(root), "%s/share/smve/web", SMVE_PREFIX);
-	if (in_place(tree, build) && strlen(tree) + sizeof("/web") <= sizeof(root))
-		snprintf(root, sizeof(root), "%s/web", tree);
+	if (in_place(tree, build)) {
+		int n = snprintf(root, sizeof(root), "%s/web", tree);
+
+		if (n < 0 || (size_t)n >= sizeof(root))	/* too long: keep the installed one */
+			snprintf(root, sizeof(root), "%s/share/smve/web", SMVE_PREFIX);
+	}
 	return root;
 }
 
@@ -131,7 +135,11 @@ const char *smved_default_vendor_root(void)
 	if (root[0])
 		return root;
 	snprintf(root, sizeof(root), "%s/share/smve/web-vendor", SMVE_PREFIX);
-	if (in_place(tree, build) && strlen(build) + sizeof("/web-vendor") <= sizeof(root))
-		snprintf(root, sizeof(root), "%s/web-vendor", build);
+	if (in_place(tree, build)) {
+		int n = snprintf(root, sizeof(root), "%s/web-vendor", build);
+
+		if (n < 0 || (size_t)n >= sizeof(root))	/* too long: keep the installed one */
+			snprintf(root, sizeof(root), "%s/share/smve/web-vendor", SMVE_PREFIX);
+	}
 	return root;
 }
