@@ -30,7 +30,7 @@ def t_usage(tap):
     rc, out, _ = run_sim(["--help"])
     opts = ["--listen", "--layout", "--replay", "--replay-end", "--seed", "--events-log",
             "--reset-on-connect", "--drop", "--corrupt", "--split", "--delay", "--disconnect",
-            "--time-scale", "--event-rate", "--burst-every", "--burst-size", "--broadcast-seq",
+            "--time-scale", "--event-rate", "--event-bits", "--burst-every", "--burst-size", "--broadcast-seq",
             "--pty", "--socket", "--baud", "--bits", "--ied", "--seq-compare", "--silence",
             "--noise", "--bad-bcc", "--wrong-addr", "--wrong-seq", "--echo", "--timing-log"]
     missing = [o for o in opts if o not in out]
@@ -280,6 +280,24 @@ def t_burst(tap):
     sim.stop()
 
 
+def t_event_bits(tap):
+    sim = start(["--event-rate", "80", "--comsys-every", "0", "--event-bits", "2:0:0x0005",
+                 "--event-bits", "1:1:0x8000"])
+    c = Link.tcp(sim.addr())
+    time.sleep(0.6)
+    evs, _ = collect(c, 1.0)
+    digital = [event_fields(e) for r in evs for e in r.events]
+    digital = [e for e in digital if e["type"] == 0]
+    seen = {(e["addr"], e["port"], e["bit"]) for e in digital}
+    tap.ok(len(digital) >= 10 and seen <= {(2, 0, 0), (2, 0, 2), (1, 1, 15)},
+           "--event-bits: random DI changes only flip the listed bits", (len(digital), sorted(seen)))
+    c.close()
+    sim.stop()
+    rc, _, err = run_sim(["concentrator", "--listen", "127.0.0.1:0", "--layout", L3,
+                          "--event-bits", "1:9:1"])
+    tap.ok(rc == 2 and "--event-bits" in err, "--event-bits: a bad entry is refused with exit 2", err)
+
+
 def first_events(seed, n=40):
     sim = start(["--event-rate", "80", "--comsys-every", "0", "--seed", str(seed),
                  "--start", "2014-01-13T10:00:00", "--time-scale", "4"])
@@ -303,7 +321,7 @@ def t_seed(tap):
 def main():
     tap = Tap()
     for t in (t_usage, t_poll, t_retry_ack, t_bugpeh, t_peh_clock, t_control, t_energy, t_comsys,
-              t_burst, t_seed):
+              t_burst, t_event_bits, t_seed):
         tap.run(t)
     return tap.done()
 

@@ -300,6 +300,32 @@ static bool flip_random(struct gen *g, unsigned int i, int64_t sim_ns)
 	return false;
 }
 
+/* Flip one random bit of the --event-bits set; false if none can flip. */
+static bool flip_listed(struct gen *g, int64_t sim_ns)
+{
+	const struct gen_bits *b = &g->p.bits[rng_below(&g->rng, g->p.nbits)];
+	int i = gen_find(g, b->addr);
+	struct gen_ied *d;
+	unsigned int tries;
+
+	if (i < 0)
+		return false;
+	d = &g->ied[i];
+	if (d->lost || b->port >= d->ndi)
+		return false;
+	for (tries = 0; tries < 16; tries++) {
+		uint8_t bit = (uint8_t)rng_below(&g->rng, 16);
+		uint16_t m = (uint16_t)(1u << bit);
+
+		if (!(b->mask & m) || (d->forced[b->port] & m))
+			continue;
+		d->di[b->port] ^= m;
+		emit_digital(g, (unsigned int)i, b->port, bit, !!(d->di[b->port] & m), sim_ns);
+		return true;
+	}
+	return false;
+}
+
 /* @n DI changes at random ticks of [t, t + span), in time order. */
 static void digital_events(struct gen *g, int64_t t, unsigned int span,
 			   unsigned int n, int only)
@@ -318,7 +344,10 @@ static void digital_events(struct gen *g, int64_t t, unsigned int span,
 		unsigned int i = only >= 0 ? (unsigned int)only :
 					     rng_below(&g->rng, g->count);
 
-		flip_random(g, i, tick_ns(t + off[k]));
+		if (g->p.nbits)
+			flip_listed(g, tick_ns(t + off[k]));
+		else
+			flip_random(g, i, tick_ns(t + off[k]));
 	}
 }
 

@@ -44,12 +44,24 @@ struct gen_ied {
 /* Receives every generated event (10 raw bytes) of IED @index. */
 typedef void (*gen_sink)(void *ctx, unsigned int index, const uint8_t *raw);
 
+#define GEN_MAX_EVENT_BITS	32
+
 struct gen_params {
 	double event_rate;	/* DIGITAL events per real second, all IEDs */
 	double burst_every;	/* real seconds between trips; 0 = none */
 	unsigned int burst_size;	/* events per trip, within one second */
 	double comsys_every;	/* mean real seconds between IED losses; 0 = none */
 	uint64_t seed;
+	/*
+	 * When non-empty, random DI changes (and trips) only flip these bits, e.g. the contacts a
+	 * station's point list names, so a demo shows named alarms rather than spare inputs.
+	 */
+	unsigned int nbits;
+	struct gen_bits {
+		uint8_t addr;
+		uint8_t port;
+		uint16_t mask;
+	} bits[GEN_MAX_EVENT_BITS];
 };
 
 struct gen {

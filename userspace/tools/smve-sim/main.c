@@ -87,6 +87,8 @@ static const char usage_text[] =
 "  --start now|YYYY-MM-DDTHH:MM:SS  initial simulated local time (default now)\n"
 "  --time-scale X         simulated seconds per real second (default 1)\n"
 "  --event-rate N         DIGITAL events per real second, all IEDs (default 0.2)\n"
+"  --event-bits A:P:MASK  random DI changes only flip these bits of IED A, DI word P\n"
+"                         (repeatable; default: any DI bit of any IED)\n"
 "  --burst-every S        a trip every S real seconds (default 0 = never)...\n"
 "  --burst-size N         ...changing N contacts within one second (default 30)\n"
 "  --broadcast-seq store|aa|none  what a broadcast does to the stored SEQ\n"
@@ -124,6 +126,7 @@ enum { OPT_COMMON = 1000 };
 	{ "start", required_argument, NULL, OPT_COMMON },            \
 	{ "time-scale", required_argument, NULL, OPT_COMMON },       \
 	{ "event-rate", required_argument, NULL, OPT_COMMON },       \
+	{ "event-bits", required_argument, NULL, OPT_COMMON },       \
 	{ "burst-every", required_argument, NULL, OPT_COMMON },      \
 	{ "burst-size", required_argument, NULL, OPT_COMMON },       \
 	{ "broadcast-seq", required_argument, NULL, OPT_COMMON },    \
@@ -216,6 +219,20 @@ static bool common_option(struct sim_common *c, const char *name,
 	} else if (!strcmp(name, "event-rate")) {
 		c->gen.event_rate = sim_parse_double(arg, 0, 10000,
 						     "--event-rate");
+	} else if (!strcmp(name, "event-bits")) {
+		struct gen_bits *b = &c->gen.bits[c->gen.nbits];
+		unsigned int addr, port, mask;
+		char tail;
+
+		if (c->gen.nbits >= GEN_MAX_EVENT_BITS)
+			sim_usage_error("--event-bits: at most %d entries", GEN_MAX_EVENT_BITS);
+		if (sscanf(arg, "%u:%u:%i%c", &addr, &port, &mask, &tail) != 3 || addr < 1 ||
+		    addr > 254 || port > 7 || mask < 1 || mask > 0xFFFF)
+			sim_usage_error("--event-bits: '%s' is not ADDR:PORT:MASK (e.g. 1:0:0xFFFF)", arg);
+		b->addr = (uint8_t)addr;
+		b->port = (uint8_t)port;
+		b->mask = (uint16_t)mask;
+		c->gen.nbits++;
 	} else if (!strcmp(name, "burst-every")) {
 		c->gen.burst_every = sim_parse_double(arg, 0, 86400 * 365.0,
 						      "--burst-every");
