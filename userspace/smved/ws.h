@@ -41,6 +41,7 @@ struct ws_stats {
 	size_t pending_points;		/* changed points waiting for the next tick */
 	uint64_t frames_built, frames_sent, bytes_sent;
 	uint64_t snapshots, overflows, protocol_errors;
+	uint64_t lagged;		/* times a client was marked lagging */
 	uint64_t ticks;
 };
 void ws_hub_stats(const struct ws_hub *h, struct ws_stats *st);

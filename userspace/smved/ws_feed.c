@@ -244,6 +244,8 @@ static void send_state(struct ws_client *c)
 
 	/* Never pile a snapshot onto a client that is not reading: it gets one once drained. */
 	if (ws_client_queued(c) > ws_soft_bound(h)) {
+		if (!c->lagging)
+			h->st.lagged++;
 		c->lagging = true;
 		return;
 	}
@@ -487,6 +489,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		if (c->closing || c->dead || c->lagging)
 			continue;
 		if (ws_client_queued(c) > ws_soft_bound(h)) {
+			h->st.lagged++;
 			c->lagging = true;	/* resnapshot when drained (ws_feed_drained) */
 			continue;
 		}
