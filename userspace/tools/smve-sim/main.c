@@ -221,7 +221,8 @@ static bool common_option(struct sim_common *c, const char *name,
 						     "--event-rate");
 	} else if (!strcmp(name, "event-bits")) {
 		struct gen_bits *b = &c->gen.bits[c->gen.nbits];
-		unsigned int addr, port, mask;
+		unsigned int addr, port;
+		int mask;
 		char tail;
 
 		if (c->gen.nbits >= GEN_MAX_EVENT_BITS)
