@@ -269,6 +269,32 @@ static void parse_layout(struct mara_layout *l, const char *text,
 				what, text, pos + 1, text + pos);
 }
 
+/*
+ * The option loop both modes share: -v, -h and the common options are
+ * handled here; returns the long name of the next mode-specific option (its
+ * argument in optarg), or NULL when the options end.
+ */
+static const char *next_mode_option(int argc, char **argv,
+				    const struct option *opts,
+				    struct sim_common *c, const char *mode)
+{
+	int opt, idx;
+
+	while ((opt = getopt_long(argc, argv, "vh", opts, &idx)) != -1) {
+		if (opt == 'v') {
+			sim_verbose++;
+			continue;
+		}
+		if (opt == 'h')
+			usage();
+		if (opt != OPT_COMMON)
+			sim_usage_error("%s: invalid option", mode);
+		if (!common_option(c, opts[idx].name, optarg))
+			return opts[idx].name;
+	}
+	return NULL;
+}
+
 static void check_fits(const struct mara_layout *l, unsigned int first,
 		       unsigned int n, const char *what)
 {
@@ -282,7 +308,7 @@ static void check_fits(const struct mara_layout *l, unsigned int first,
 static int run_concentrator(int argc, char **argv)
 {
 	struct co_config cfg;
-	int opt, idx;
+	const char *name;
 
 	memset(&cfg, 0, sizeof(cfg));
 	common_defaults(&cfg.c, "concentrator");
@@ -291,19 +317,8 @@ static int run_concentrator(int argc, char **argv)
 	cfg.replay_loop = true;
 	cfg.max_clients = 64;
 	cfg.queue = 4096;
-	while ((opt = getopt_long(argc, argv, "vh", co_opts, &idx)) != -1) {
-		const char *name = co_opts[idx].name;
-
-		if (opt == 'v') {
-			sim_verbose++;
-			continue;
-		}
-		if (opt == 'h')
-			usage();
-		if (opt != OPT_COMMON)
-			sim_usage_error("concentrator: invalid option");
-		if (common_option(&cfg.c, name, optarg))
-			continue;
+	while ((name = next_mode_option(argc, argv, co_opts, &cfg.c,
+					"concentrator"))) {
 		if (!strcmp(name, "listen")) {
 			cfg.listen = optarg;
 		} else if (!strcmp(name, "layout")) {
@@ -389,7 +404,7 @@ static void parse_ied(struct bus_config *cfg, const char *arg)
 static int run_bus(int argc, char **argv)
 {
 	struct bus_config cfg;
-	int opt, idx;
+	const char *name;
 
 	memset(&cfg, 0, sizeof(cfg));
 	common_defaults(&cfg.c, "bus");
@@ -397,19 +412,8 @@ static int run_bus(int argc, char **argv)
 	cfg.bits = 10;
 	cfg.seq_cmp = SEQ_CMP_BIT7;
 	cfg.to1_ns = -1;
-	while ((opt = getopt_long(argc, argv, "vh", bus_opts, &idx)) != -1) {
-		const char *name = bus_opts[idx].name;
-
-		if (opt == 'v') {
-			sim_verbose++;
-			continue;
-		}
-		if (opt == 'h')
-			usage();
-		if (opt != OPT_COMMON)
-			sim_usage_error("bus: invalid option");
-		if (common_option(&cfg.c, name, optarg))
-			continue;
+	while ((name = next_mode_option(argc, argv, bus_opts, &cfg.c,
+					"bus"))) {
 		if (!strcmp(name, "pty")) {
 			cfg.pty = true;
 		} else if (!strcmp(name, "socket")) {
