@@ -178,6 +178,13 @@ bool mara_reasm_busy(const struct mara_reasm *r)
 	return r->state != MARA_RS_WAIT_SOF || r->rescan_pos < r->rescan_len;
 }
 
+size_t mara_reasm_missing(const struct mara_reasm *r)
+{
+	if (r->state != MARA_RS_CONSUME || r->len >= r->qty)
+		return 0;
+	return (size_t)(r->qty - r->len);
+}
+
 enum mara_feed_result {
 	MARA_FEED_MORE,		/* input exhausted */
 	MARA_FEED_FRAME,	/* a valid frame is complete */

@@ -154,6 +154,13 @@ void mara_reasm_abort(struct mara_reasm *r);
 bool mara_reasm_busy(const struct mara_reasm *r);
 
 /*
+ * Bytes the partial frame still lacks once its QTY is known (0 before
+ * that, or when no frame is partly received): with the character time it
+ * tells when the frame could complete on the wire.
+ */
+size_t mara_reasm_missing(const struct mara_reasm *r);
+
+/*
  * Consume input until a valid frame is complete or the input is exhausted.
  * *@data and *@len are advanced past what was consumed.  Returns a pointer
  * to the frame (its length in *@frame_len) or NULL when more input is

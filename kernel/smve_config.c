@@ -146,6 +146,8 @@ void smve_bus_stats_reset(struct smve_bus *bus)
 {
 	mutex_lock(&bus->lock);
 	memset(&bus->stats, 0, sizeof(bus->stats));
+	bus->stats_pulls = 0;
+	bus->stats_pulled = 0;
 	bus->reasm_base = bus->reasm.stats;
 	smve_hist_reset(&bus->h_turnaround);
 	smve_hist_reset(&bus->h_latency);

@@ -39,9 +39,8 @@
 #define SMVE_ADDR_MIN		2
 #define SMVE_ADDR_MAX		254
 #define SMVE_MAX_IEDS		(SMVE_ADDR_MAX - SMVE_ADDR_MIN + 1)
-#define SMVE_RX_FIFO		4096	/* u16 entries: bytes and gap marks */
-#define SMVE_RX_GAP		0x100	/* fifo entry: silence over the gap limit */
-#define SMVE_RX_ERR		0x200	/* fifo entry: byte with a line error */
+#define SMVE_RX_FIFO		4096	/* u16 entries: bytes and error marks */
+#define SMVE_RX_ERR		0x100	/* fifo entry: byte with a line error */
 #define SMVE_MINORS		1024
 #define SMVE_RETRIES_MAX	15
 #define SMVE_CMDS_MAX		64	/* queued control transactions per bus */
@@ -140,12 +139,12 @@ struct smve_bus {
 	unsigned long flags;		/* SMVE_BUS_* bits */
 	struct hrtimer timer;
 
-	spinlock_t rx_lock;		/* rx, rx_last_ns, rx_overruns */
+	spinlock_t rx_lock;		/* rx, rx_last_ns, rx_first_ns, rx_count, rx_overruns */
 	DECLARE_KFIFO(rx, u16, SMVE_RX_FIFO);
-	u64 rx_last_ns;
+	u64 rx_last_ns;			/* delivery time of the newest bytes */
 	u64 rx_first_ns;		/* first byte since the last request */
+	u32 rx_count;			/* bytes delivered since the last request */
 	u64 rx_overruns;
-	u64 gap_ns;			/* copy of timing.interchar_ns */
 
 	/* configuration, bus->lock */
 	u8 master_addr;
@@ -179,6 +178,9 @@ struct smve_bus {
 	bool bcc_seen;			/* bad BCC while waiting */
 	u32 bcc_base;
 	u64 last_rx_ns;
+	u64 rx_wire_ns;			/* rx_first_ns + rx_count * Tc, drained */
+	u64 stats_pulls;		/* deadlines that flushed pending input */
+	u64 stats_pulled;		/* ... and found bytes: a late worker */
 	u64 tx_end_ns;			/* estimated end of transmission */
 	u64 deadline_ns;		/* reply window */
 	u64 earliest_tx_ns;
@@ -196,7 +198,7 @@ struct smve_bus {
 #define SMVE_BUS_DEAD		1
 #define SMVE_BUS_TERMIOS	2
 
-/* smve_bus.c */
+/* smve_bus.c: lifetime and hand-over from the tty hooks */
 struct smve_bus *smve_bus_create(struct tty_struct *tty);
 void smve_bus_shutdown(struct smve_bus *bus);
 void smve_bus_put(struct smve_bus *bus);
@@ -209,6 +211,20 @@ int smve_bus_set_ieds(struct smve_bus *bus, const unsigned long *map);
 int smve_bus_queue_cmd(struct smve_bus *bus, struct smve_cmd *c);
 void smve_bus_abort_cmds(struct smve_bus *bus, struct smve_ied *ied);
 void smve_bus_timing_update(struct smve_bus *bus);
+
+/* smve_txn.c: the bus thread, bus->lock held */
+void smve_txn_tx_more(struct smve_bus *bus, u64 now);
+void smve_txn_send_poll(struct smve_bus *bus, struct smve_ied *ied, u64 now);
+void smve_txn_send_cmd(struct smve_bus *bus, struct smve_cmd *c, u64 now);
+void smve_txn_send_peh(struct smve_bus *bus, u64 now);
+void smve_txn_end(struct smve_bus *bus, u64 end_ns, bool retry);
+bool smve_txn_drain_rx(struct smve_bus *bus);
+bool smve_txn_pull_rx(struct smve_bus *bus);
+bool smve_txn_check_reply(struct smve_bus *bus, u64 now, u64 *wake,
+			  bool final);
+
+/* smve_sched.c */
+int smve_sched_thread(void *data);
 
 /* smve_store.c */
 void smve_bus_store_state(struct smve_bus *bus, struct smve_ied *ied,

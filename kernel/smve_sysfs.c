@@ -32,6 +32,25 @@ static ssize_t char_time_ns_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(char_time_ns);
 
+/*
+ * "<pulls> <found>": reply deadlines at which the thread flushed the
+ * tty's pending input, and how many of those found bytes that had been
+ * received but not yet delivered (a late flip-buffer worker).
+ */
+static ssize_t rx_late_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	struct smve_bus *bus = dev_get_drvdata(dev);
+	u64 pulls, found;
+
+	mutex_lock(&bus->lock);
+	pulls = bus->stats_pulls;
+	found = bus->stats_pulled;
+	mutex_unlock(&bus->lock);
+	return sysfs_emit(buf, "%llu %llu\n", pulls, found);
+}
+static DEVICE_ATTR_RO(rx_late);
+
 /* "2 3 5-9": decimal addresses and ranges, separated by blanks or commas. */
 int smve_parse_ieds(const char *buf, size_t len, unsigned long *map)
 {
@@ -263,6 +282,7 @@ static DEVICE_ATTR_WO(reset_statistics);
 static struct attribute *bus_attrs[] = {
 	&dev_attr_tty.attr,
 	&dev_attr_char_time_ns.attr,
+	&dev_attr_rx_late.attr,
 	&dev_attr_ieds.attr,
 	&dev_attr_layout.attr,
 	&cfg_attr_master_addr.attr,

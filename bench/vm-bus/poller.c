@@ -219,11 +219,17 @@ int main(int argc, char **argv)
 		u8 fr[16];
 		int n = mara_build(fr, sizeof(fr), MARKER_DST, MASTER, (u8)marker, MARKER_CMD, NULL, 0);
 
-		if (n < 0 || write_all(fd, fr, (size_t)n) < 0) {
-			fprintf(stderr, "poller: marker write failed\n");
-			return 1;
+		/*
+		 * Twice: under TCG a frame can reach the simulator with a pause longer than its TO1
+		 * inside and be dropped; the report takes the last marker of each phase.
+		 */
+		for (int k = 0; k < 2; k++) {
+			if (n < 0 || write_all(fd, fr, (size_t)n) < 0) {
+				fprintf(stderr, "poller: marker write failed\n");
+				return 1;
+			}
+			usleep(20000);	/* QEMU hands it to the simulator before the line's next user */
 		}
-		usleep(20000);	/* let QEMU hand it to the simulator before the next user of the line */
 		return 0;
 	}
 	if (!lo || !seconds)

@@ -74,12 +74,13 @@ def main():
 
     print()
     print("vm-bus: 8 IEDs at %d baud, Tc = %.1f us; measured at the simulator" % (a.baud, tc_us))
-    print("%-26s %6s %7s  %-26s %-26s %9s %9s" % ("phase", "n", "polls/s", "turnaround us p50/p99/max",
-                                                   "cycle ms p50/p99/max", "wire ms", "cyc/wire"))
+    print("%-26s %6s %7s %9s  %-26s %-26s %9s %9s" % ("phase", "n", "polls/s", "replies/s",
+                                                       "turnaround us p50/p99/max",
+                                                       "cycle ms p50/p99/max", "wire ms", "cyc/wire"))
     for p in range(1, LAST + 1):
-        turn, cycles, wires, ratio, pps, _ = res[p]
-        print("%-26s %6d %7.1f  %-26s %-26s %9.2f %9.2f" % (
-            PHASES[p], len(turn), pps,
+        turn, cycles, wires, ratio, pps, rps = res[p]
+        print("%-26s %6d %7.1f %9.1f  %-26s %-26s %9.2f %9.2f" % (
+            PHASES[p], len(turn), pps, rps,
             "%.0f/%.0f/%.0f" % (pct(turn, 50), pct(turn, 99), max(turn) if turn else float("nan")),
             "%.2f/%.2f/%.2f" % (pct(cycles, 50) / 1000, pct(cycles, 99) / 1000,
                                 (max(cycles) if cycles else float("nan")) / 1000),
@@ -89,9 +90,11 @@ def main():
     for load, k, u in (("idle", 1, 3), ("CPU hog", 2, 4), ("hog+FIFO", 5, 6)):
         tk, ck = res[k][0], res[k][1]
         tu, cu = res[u][0], res[u][1]
-        print("  %-8s turnaround p50 x%.2f  p99 x%.2f   cycle p50 x%.2f  p99 x%.2f" % (
-            load, pct(tu, 50) / pct(tk, 50), pct(tu, 99) / pct(tk, 99),
-            pct(cu, 50) / pct(ck, 50), pct(cu, 99) / pct(ck, 99)))
+        print("  %-8s turnaround p50 x%.2f  p99 x%.2f   cycle p50 x%.2f  p99 x%.2f   "
+              "polls/s kernel/userspace x%.2f" % (
+                  load, pct(tu, 50) / pct(tk, 50), pct(tu, 99) / pct(tk, 99),
+                  pct(cu, 50) / pct(ck, 50), pct(cu, 99) / pct(ck, 99),
+                  res[k][4] / res[u][4] if res[u][4] else float("nan")))
     print("  (a simulator 'cycle' ends when an address is polled again, so a resend cuts it short;")
     print("   polls/s counts every 0x10 request, resends included)")
     print("  (the guard time, 5 Tc = %.0f us, is the turnaround both masters aim for; TO2 = 5 Tc is "

@@ -2,11 +2,14 @@
 /*
  * smve.ko in the test VM: attach/detach, the bus device and its sysfs
  * attributes, the IED set creating and removing nodes, configuration by
- * sysfs and by ioctl, counters.  Needs smve-sim serving IEDs 2 and 3 on
- * ttyS1 (tests/vm/scenarios/10-bus).
+ * sysfs and by ioctl, counters; the reply gap limit on a pty where the
+ * test plays the IED.  Needs smve-sim serving IEDs 2 and 3 on ttyS1
+ * (tests/vm/scenarios/10-bus).
  */
+#define _GNU_SOURCE	/* posix_openpt, grantpt, unlockpt */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -373,6 +376,134 @@ TEST(rmmod_is_refused_while_a_node_is_open)
 	EXPECT_TRUE(errno == EBUSY || errno == EWOULDBLOCK) TH_LOG("errno %d", errno);
 	close(fd);
 	/* The caller's shell script checks that rmmod works once everything is closed. */
+}
+
+/*
+ * A pty stands in for the line: the test is the IED, and chooses when each byte of a reply
+ * arrives.  Returns 0 with @b attached to the slave and *@master open, or a negative errno.
+ */
+static int pty_attach(struct smvet_bus *b, int *master, unsigned int baud)
+{
+	int ldisc = SMVET_LDISC, n, rc;
+	char path[64], name[32];
+
+	memset(b, 0, sizeof(*b));
+	b->fd = -1;
+	b->index = -1;
+	*master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (*master < 0)
+		return -errno;
+	if (grantpt(*master) || unlockpt(*master) || ioctl(*master, TIOCGPTN, &n) < 0)
+		goto fail_errno;
+	snprintf(path, sizeof(path), "/dev/pts/%d", n);
+	b->fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (b->fd < 0)
+		goto fail_errno;
+	rc = smvet_set_baud(b, baud);
+	if (rc)
+		goto fail;
+	if (ioctl(b->fd, TIOCSETD, &ldisc) < 0)
+		goto fail_errno;
+	snprintf(name, sizeof(name), "pts%d", n);
+	rc = smvet_bus_of_tty(name);
+	if (rc < 0)
+		goto fail;
+	b->index = rc;
+	snprintf(b->dir, sizeof(b->dir), SMVET_CLASS "/smve%d", b->index);
+	return 0;
+fail_errno:
+	rc = -errno;
+fail:
+	if (b->fd >= 0)
+		close(b->fd);
+	b->fd = -1;
+	close(*master);
+	return rc;
+}
+
+/* The next 8-byte poll request the master wrote, within @ms. */
+static int read_poll(int master, uint8_t *req, unsigned int ms)
+{
+	size_t got = 0;
+
+	while (got < 8) {
+		struct pollfd pf = { .fd = master, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&pf, 1, (int)ms) <= 0)
+			return -ETIMEDOUT;
+		n = read(master, req + got, 8 - got);
+		if (n <= 0)
+			return n ? -errno : -EIO;
+		got += (size_t)n;
+		/* Resynchronise on SOF: the master only ever writes whole polls here. */
+		if (req[0] != 0xFE)
+			memmove(req, req + 1, --got);
+	}
+	return req[5] == 0x10 ? 0 : -EPROTO;
+}
+
+/* Write @len bytes of @p to the master side. */
+static int put(int master, const uint8_t *p, size_t len)
+{
+	return write(master, p, len) == (ssize_t)len ? 0 : -EIO;
+}
+
+/*
+ * spec 7.4: a reply's gap limit counts from when its bytes could have arrived.  At 2400 baud
+ * (Tc 4.2 ms) a 22-byte reply cannot be complete before its first byte plus 92 ms, so bytes
+ * that the line (here a pty) delivers in two bursts 50 ms apart, longer than a 20 ms gap
+ * limit, make a valid reply; a reply stalled for 500 ms is cut (interchar_aborts, malformed)
+ * and the master resends the same SEQ.
+ */
+TEST(gap_limit_counts_from_wire_time_and_cuts_a_stalled_reply)
+{
+	static const uint8_t payload[] = { 11, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 1, 1, 1 };
+	uint8_t req[8], rep[64];
+	uint64_t v, replies;
+	struct smvet_bus b;
+	size_t len;
+	int master;
+	uint8_t seq;
+
+	ASSERT_EQ(0, pty_attach(&b, &master, 2400));
+	ASSERT_EQ(0, smvet_bus_set(&b, "peh_enable", "0"));
+	ASSERT_EQ(0, smvet_bus_set(&b, "interchar_timeout_us", "20000"));
+	ASSERT_EQ(0, smvet_bus_set(&b, "response_timeout_us", "3000000"));
+	ASSERT_EQ(0, smvet_bus_set(&b, "ieds", "2"));
+
+	ASSERT_EQ(0, read_poll(master, req, 5000));
+	ASSERT_EQ(2, req[2]);
+	len = smvet_frame(rep, 1, 2, req[4], 0x10, payload, sizeof(payload));
+	ASSERT_EQ(22, len);
+	ASSERT_EQ(0, put(master, rep, 5));
+	smvet_sleep_ms(50);
+	ASSERT_EQ(0, put(master, rep + 5, len - 5));
+	ASSERT_EQ(0, smvet_wait_ied_ge(&b, 2, "statistics/replies", 1, 5000, &replies));
+	ASSERT_EQ(0, smvet_bus_u64(&b, "statistics/interchar_aborts", &v));
+	EXPECT_EQ(0, v);
+	ASSERT_EQ(0, smvet_ied_u64(&b, 2, "statistics/malformed", &v));
+	EXPECT_EQ(0, v);
+
+	/* The reply was accepted, so the next poll carries the other SEQ. */
+	ASSERT_EQ(0, read_poll(master, req, 5000));
+	seq = req[4];
+	EXPECT_EQ(rep[4] ^ 0x80, seq);
+	len = smvet_frame(rep, 1, 2, seq, 0x10, payload, sizeof(payload));
+	ASSERT_EQ(0, put(master, rep, 5));
+	smvet_sleep_ms(500);
+	ASSERT_EQ(0, put(master, rep + 5, len - 5));
+	ASSERT_EQ(0, smvet_wait_bus_ge(&b, "statistics/interchar_aborts", 1, 5000, &v));
+	EXPECT_EQ(1, v);
+	ASSERT_EQ(0, smvet_ied_u64(&b, 2, "statistics/malformed", &v));
+	EXPECT_EQ(1, v);
+	ASSERT_EQ(0, smvet_ied_u64(&b, 2, "statistics/replies", &v));
+	EXPECT_EQ(replies, v);
+	/* M4: the failed attempt is resent with the same SEQ. */
+	ASSERT_EQ(0, read_poll(master, req, 5000));
+	EXPECT_EQ(seq, req[4]);
+	smvet_detach(&b);
+	close(master);
 }
 
 TEST_HARNESS_MAIN

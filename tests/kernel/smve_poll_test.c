@@ -307,4 +307,52 @@ TEST_F(poll, control_to_a_silent_ied_is_outcome_unknown)
 	close(fd);
 }
 
+/*
+ * spec §7.4: on a healthy idle bus (every IED answers valid frames, nothing else on the line)
+ * the default gap limit does not cut replies that the UART, TCG and the flip-buffer worker
+ * deliver in bursts: the gap counts from when the bytes could have arrived.  Default timing
+ * here, not smvet_relax(): that is the point.  On real hardware the count is 0.  Under TCG on a
+ * shared host a descheduled simulator or QEMU thread makes real silences on the emulated line
+ * (the simulator's own 3 Tc TO1 drops some of the master's requests for the same reason; on a
+ * busy host up to 8 % of the polls also time out), so the bound is 1 cut or malformed reply in
+ * 100: judging gaps by delivery time cut about 1 reply in 35 on an idle host (bench/vm-bus,
+ * before kernel/smve_txn.c's wire-time rule), the wire-time rule 0..4 in 1300..2900.  The
+ * exact case is smve_bus_test's gap_limit_counts_from_wire_time_and_cuts_a_stalled_reply.
+ */
+TEST_F(poll, idle_healthy_bus_cuts_no_reply)
+{
+	uint64_t ab0, ab1, to0, to1, m0[NIEDS], m1[NIEDS], rp0[NIEDS], rp1[NIEDS];
+	uint64_t replies = 0, bad = 0;
+	char late[64] = "";
+
+	for (size_t i = 0; i < NIEDS; i++)
+		ASSERT_EQ(0, smvet_wait_ied(&self->b, ieds[i].addr, "online", 1, 20000, NULL));
+	ASSERT_EQ(0, smvet_bus_u64(&self->b, "statistics/interchar_aborts", &ab0));
+	ASSERT_EQ(0, smvet_bus_u64(&self->b, "statistics/timeouts", &to0));
+	for (size_t i = 0; i < NIEDS; i++) {
+		ASSERT_EQ(0, smvet_ied_u64(&self->b, ieds[i].addr, "statistics/malformed", &m0[i]));
+		ASSERT_EQ(0, smvet_ied_u64(&self->b, ieds[i].addr, "statistics/replies", &rp0[i]));
+	}
+	smvet_sleep_ms(10000);
+	ASSERT_EQ(0, smvet_bus_u64(&self->b, "statistics/interchar_aborts", &ab1));
+	ASSERT_EQ(0, smvet_bus_u64(&self->b, "statistics/timeouts", &to1));
+	smvet_bus_get(&self->b, "rx_late", late, sizeof(late));
+	for (size_t i = 0; i < NIEDS; i++) {
+		ASSERT_EQ(0, smvet_ied_u64(&self->b, ieds[i].addr, "statistics/malformed", &m1[i]));
+		ASSERT_EQ(0, smvet_ied_u64(&self->b, ieds[i].addr, "statistics/replies", &rp1[i]));
+		bad += m1[i] - m0[i];
+		replies += rp1[i] - rp0[i];
+		/* The window saw real traffic: many replies from every IED. */
+		EXPECT_LT(rp0[i] + 50, rp1[i]) TH_LOG("IED %u: replies %llu -> %llu", ieds[i].addr,
+						      (unsigned long long)rp0[i],
+						      (unsigned long long)rp1[i]);
+	}
+	printf("# 10 s idle: %llu replies, %llu gap aborts, %llu malformed, %llu timeouts, rx_late %s\n",
+	       (unsigned long long)replies, (unsigned long long)(ab1 - ab0),
+	       (unsigned long long)bad, (unsigned long long)(to1 - to0), late);
+	fflush(stdout);
+	EXPECT_GE(replies / 100, ab1 - ab0);
+	EXPECT_GE(replies / 100, bad);
+}
+
 TEST_HARNESS_MAIN

@@ -186,8 +186,11 @@ static void test_reasm_resync(void)
 		const u8 *p = good;
 		size_t nn = 5, fl;
 
+		OK(mara_reasm_missing(&r) == 0, "nothing missing before a frame starts");
 		OK(mara_reasm_next(&r, &p, &nn, &fl) == NULL && mara_reasm_busy(&r), "partial frame held");
+		OK(mara_reasm_missing(&r) == (size_t)gl - 5, "missing bytes follow from QTY");
 		mara_reasm_abort(&r);
+		OK(mara_reasm_missing(&r) == 0, "nothing missing after abort");
 		OK(!mara_reasm_busy(&r) && r.stats.aborted == 1 && r.stats.aborted_bytes == 5,
 		   "abort counts the dropped partial frame");
 		p = good;
