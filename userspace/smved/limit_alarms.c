@@ -133,22 +133,24 @@ static void describe(const struct limits *l, const struct lim_point *lp, const s
 					      upper);
 	const char *unit = p && p->unit ? p->unit : "";
 	const char *desc = p && p->description && p->description[0] ? p->description : lp->tag;
-	char fallback[16];
+	char fallback[16], u[16];
 
 	if (!state) {
 		snprintf(fallback, sizeof(fallback), "%s %s", rate ? "DELTA" : "VALOR",
 			 upper ? "MAX" : "MIN");
 		state = fallback;
 	}
+	/* " Kv", " Kv/s", " /s" or "": no stray blank when the sheet gives no unit. */
+	snprintf(u, sizeof(u), "%s%s%s", unit[0] || rate ? " " : "", unit, rate ? "/s" : "");
 	if (!(lp->lim.has & (1u << ch->kind)))
 		snprintf(text, tlen, "%s %s: alarm closed, the limit was removed from the"
 			 " configuration", desc, state);
 	else if (ch->raised)
-		snprintf(text, tlen, "%s %s: %.4g %s%s (limit %.4g)", desc, state, ch->measured,
-			 unit, rate ? "/s" : "", ch->threshold);
+		snprintf(text, tlen, "%s %s: %.4g%s (limit %.4g)", desc, state, ch->measured, u,
+			 ch->threshold);
 	else
-		snprintf(text, tlen, "%s %s returned to normal: %.4g %s%s", desc, state,
-			 ch->measured, unit, rate ? "/s" : "");
+		snprintf(text, tlen, "%s %s returned to normal: %.4g%s", desc, state,
+			 ch->measured, u);
 	snprintf(fields, flen, "{\"limit\":\"%s\",\"state\":\"%s\",\"measured\":%.9g,"
 		 "\"threshold\":%.9g,\"hysteresis\":%.9g}", limit_kind_name(ch->kind),
 		 ch->raised ? "raised" : "cleared", ch->measured, ch->threshold, lp->lim.hyst);
@@ -199,7 +201,8 @@ static void write_cb(evutil_socket_t fd, short what, void *arg)
 	return;
 retry:
 	/* Kept and retried: an alarm is never lost to a transient database error. */
-	smved_log(LOG_ERR, "limits: cannot journal %zu limit event(s); retrying", l->npend);
+	smved_log(LOG_ERR, "limits: cannot journal %zu limit event(s)%s", l->npend,
+		  l->sm->base ? "; retrying" : "");
 	{
 		struct timeval tv = { 1, 0 };
 
