@@ -186,7 +186,7 @@ static void write_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (!l->npend)
+	if (!l->npend || !l->pend)
 		return;
 	if (journal_begin(l->sm->journal) < 0)
 		goto retry;
