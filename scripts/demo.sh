@@ -14,6 +14,8 @@ user=operator
 password=smve-demo
 layout='1:6,3,4 2:6,1,2 3:6,1,2 4:6,1,2 5:6,1,2'	# examples/station/ied.csv, comaster 9
 # Random contact changes only on the DIs examples/station/di.csv names (IED 1, words 0 and 1).
+# Analog values stay plausible: each AI with limits in examples/station/ai.csv walks within the
+# middle of its band, in raw counts of its escala (scripts/sim-ranges.awk).
 
 for b in smved smve-sim; do
 	[ -x "$bin/$b" ] || { echo "demo: $bin/$b missing: run make" >&2; exit 1; }
@@ -41,10 +43,12 @@ printf 'listen = 127.0.0.1:%s\n' "$http" >"$state/listen.conf"
 # [smved] is the first section: put the web's listen key right after its header.
 sed -i "/^\[smved\]/r $state/listen.conf" "$state/smved.conf"
 "$bin/smved" -c "$state/smved.conf" --check-config >/dev/null
+mapfile -t ranges < <(awk -v comaster=9 -f "$top/scripts/sim-ranges.awk" \
+	"$top/examples/station/ied.csv" "$top/examples/station/ai.csv" | tr ' ' '\n')
 
 "$bin/smve-sim" concentrator --listen "127.0.0.1:$simport" --layout "$layout" --name E9 \
 	--event-rate 0.5 --burst-every 120 --burst-size 8 --comsys-every 300 \
-	--event-bits 1:0:0xFFFF --event-bits 1:1:0x0003 \
+	--event-bits 1:0:0xFFFF --event-bits 1:1:0x0003 "${ranges[@]}" \
 	--events-log "$state/sim-events.jsonl" >"$state/sim.log" 2>&1 &
 sim=$!
 printf '%s\n' "$password" | "$bin/smved" -c "$state/smved.conf" --add-user "$user" --role operator

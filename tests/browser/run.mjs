@@ -2,7 +2,7 @@
 import { launch } from './lib/browser.mjs';
 import { done, failures, note, ok } from './lib/tap.mjs';
 
-const ALL = ['demo', 'alarms', 'tools', 'real', 'e4'];
+const ALL = ['demo', 'alarms', 'tools', 'real', 'limits', 'e4'];
 const groups = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
 const t0 = Date.now();
 const { ctx, close } = await launch();

@@ -4,8 +4,9 @@
  * protection trip (tipodi 0, value 1) latches "1" on its element and on
  * its breaker (51_ -> 52B), attending it clears its own, a breaker closing
  * (tipodi 2, value 1) clears the trip mark, attending a breaker event
- * clears it, tipodi 1 does nothing, and latches survive a restart
- * (rebuilt from the journal).
+ * clears it, tipodi 1 does nothing unless latch_tipo1 is set (then it
+ * latches like tipodi 0: its own text, no breaker), and latches survive a
+ * restart (rebuilt from the journal).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,6 +145,32 @@ int main(void)
 	ack(&sm, close_id);
 	OK(texts(sm.store, "1", "0", "0"), "attend a breaker event: text 0 (was 1)");
 	ack(&sm, trip2);
+
+	/* The design's option: tipodi 1 latches like tipodi 0. */
+	cfg->latch_tipo1 = true;
+	latch_free(l);
+	derived_free(sm.derived);
+	sm.derived = derived_new(&sm);
+	l = latch_new(&sm);
+	{
+		char br[16];
+		int64_t tr;
+
+		snprintf(br, sizeof(br), "%s", text_of(sm.store, "E9252B01"));
+		tr = event(&sm, "E9264_02", 1);
+
+		OK(!strcmp(text_of(sm.store, "E9264_02"), "1"),
+		   "latch_tipo1: tipo 1 value 1 latches its text (%s)", text_of(sm.store, "E9264_02"));
+		OK(!strcmp(text_of(sm.store, "E9252B01"), br), "latch_tipo1: the breaker's text"
+		   " is left alone (%s)", br);
+		latch_free(l);
+		derived_free(sm.derived);
+		sm.derived = derived_new(&sm);
+		l = latch_new(&sm);
+		OK(!strcmp(text_of(sm.store, "E9264_02"), "1"), "latch_tipo1: survives a restart");
+		ack(&sm, tr);
+		OK(!strcmp(text_of(sm.store, "E9264_02"), "0"), "latch_tipo1: attend clears it");
+	}
 
 	latch_free(l);
 	derived_free(sm.derived);

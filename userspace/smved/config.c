@@ -425,6 +425,19 @@ static int key_smved(struct parse *p, const char *k, const char *v)
 		if (errno || *end || !*v || !(d >= 0 && d < 1e9))
 			BAD("history_deadband must be a number >= 0");
 		c->history_deadband = d;
+	} else if (!strcmp(k, "limit_hysteresis")) {
+		char *end;
+		double d;
+
+		errno = 0;
+		d = strtod(v, &end);
+		if (errno || *end || !*v || !(d >= 0 && d <= 50))
+			BAD("limit_hysteresis must be a percentage of full scale, 0 .. 50");
+		c->limit_hysteresis_pct = d;
+	} else if (!strcmp(k, "latch_tipo1")) {
+		if (parse_bool(v, &b) < 0)
+			BAD("latch_tipo1 must be true or false");
+		c->latch_tipo1 = b;
 	} else if (!strcmp(k, "history_min_interval_ms")) {
 		if (parse_u64(v, 0, 3600000, &u) < 0)
 			BAD("history_min_interval_ms must be 0 .. 3600000");
@@ -616,6 +629,7 @@ struct smved_config *config_load(const char *path, config_diag_fn diag,
 	c->dedup_days = 7;
 	c->history_min_interval_ms = 1000;
 	c->history_max_interval_s = 900;
+	c->limit_hysteresis_pct = 0.5;
 	c->web = web_config_new();
 	if (!c->web) {
 		diag(ctx, "out of memory");

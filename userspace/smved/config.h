@@ -64,6 +64,9 @@ struct smved_config {
 	unsigned history_days;		/* 90 */
 	unsigned dedup_days;		/* 7 */
 	double history_deadband;	/* engineering units, 0 = every change */
+	/* Default hysteresis of analog limits, % of an AI's full scale (0.5; limit_alarms.h). */
+	double limit_hysteresis_pct;
+	bool latch_tipo1;		/* DI tipo 1 latches like tipo 0 (spec §9.8; false) */
 	unsigned history_min_interval_ms; /* 1000 */
 	unsigned history_max_interval_s; /* 900 */
 	struct conc_config *concs;

@@ -60,7 +60,11 @@ void event_to_journal(const struct event_ctx *c, const struct mara_event *ev,
 		p = b ? store_get(c->store, b->id) : NULL;
 		v = (ev->status & 1) ^ (p ? p->invert : 0);
 		out->value = v;
-		out->alarm = true;
+		/*
+		 * §9.8: a feeder protection's return to normal (tipodi 0, value 0)
+		 * is journalled and listed but is no alarm: no attention, no sound.
+		 */
+		out->alarm = !(b && b->tipo == 0 && v == 0);
 		state = p ? sheets_state_text(c->sheets, p->text_id == 0xFFFF ? -1 :
 					      p->text_id, v) : NULL;
 		if (p && !(p->flags & POINT_F_UNMAPPED))

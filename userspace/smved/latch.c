@@ -36,7 +36,10 @@ static int cmp_tipo(const void *a, const void *b)
 	return strcmp(((const struct tipo *)a)->tag, ((const struct tipo *)b)->tag);
 }
 
-/* tipodi of @tag, -1 when unknown. */
+/*
+ * tipodi of @tag, -1 when unknown.  With latch_tipo1 a tipodi-1 DI
+ * (transformer protection / alarm) follows the tipodi-0 rules.
+ */
 static int tipo_of(const struct latch *l, const char *tag)
 {
 	struct tipo key = { .tipo = -1 };
@@ -46,6 +49,8 @@ static int tipo_of(const struct latch *l, const char *tag)
 		return -1;
 	memcpy(key.tag, tag, strlen(tag) + 1);
 	t = bsearch(&key, l->di, l->n, sizeof(*l->di), cmp_tipo);
+	if (t && t->tipo == 1 && l->sm->cfg->latch_tipo1)
+		return 0;
 	return t ? t->tipo : -1;
 }
 

@@ -14,8 +14,11 @@
  * tipodi comes from the points folder's di.csv.  Latches survive restarts
  * because they are derived from the journal: at start the unattended
  * tipodi-0 events are replayed (a breaker closing journalled after one
- * of them still clears its breaker's mark).  tipodi-1 latching (an
- * option of the design) is not implemented: tipodi 1 does nothing.
+ * of them still clears its breaker's mark).  tipodi-1 latching (the
+ * design's option, [smved] latch_tipo1 = true; off by default): a tipodi-1
+ * DI then follows the tipodi-0 rules (its own text "1" on a new unattended
+ * value-1 event, "0" on attend; no breaker is marked since its tag has no
+ * "51_"); without it tipodi 1 does nothing.
  */
 #ifndef SMVED_LATCH_H
 #define SMVED_LATCH_H

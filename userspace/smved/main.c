@@ -19,6 +19,7 @@
 #include "derived.h"
 #include "history.h"
 #include "latch.h"
+#include "limit_alarms.h"
 #include "journal.h"
 #include "smved.h"
 #include "sources.h"
@@ -275,6 +276,7 @@ struct daemon {
 	struct event *expire;
 	struct history *history;
 	struct latch *latch;
+	struct limits *limits;
 };
 
 static void reload(struct daemon *d)
@@ -310,6 +312,9 @@ static void reload(struct daemon *d)
 		latch_free(d->latch);
 		d->latch = latch_new(sm);
 	}
+	/* New limits from the new sheets; the active alarms come back from the journal. */
+	limits_free(d->limits);
+	d->limits = limits_new(sm);
 	config_free(old);
 	{
 		struct journal_new ev = { .source = "smved", .station = "smved", .ied = -1,
@@ -385,6 +390,9 @@ static int run(struct daemon *d)
 	d->latch = latch_new(sm);
 	if (!d->latch)
 		goto out;
+	d->limits = limits_new(sm);
+	if (!d->limits)
+		goto out;
 	d->history = history_start(sm->journal, sm->store, sm->cfg->history_deadband,
 				   sm->cfg->history_min_interval_ms,
 				   sm->cfg->history_max_interval_s);
@@ -406,6 +414,8 @@ static int run(struct daemon *d)
 out:
 	web_stop(sm);
 	history_stop(d->history);
+	limits_free(d->limits);
+	d->limits = NULL;
 	latch_free(d->latch);
 	d->latch = NULL;
 	derived_free(sm->derived);

@@ -42,6 +42,20 @@ const char *sheets_state_text(const struct sheets *sh, int text_id, int value)
 	return NULL;
 }
 
+int sheets_foreach_ai_limits(const struct sheets *sh,
+			     int (*fn)(const char *tag, const struct ai_limits *lim,
+				       void *arg),
+			     void *arg)
+{
+	int r;
+
+	for (size_t i = 0; sh && i < sh->npts; i++)
+		if (sh->pts[i].kind == POINT_AI && sh->pts[i].lim.has &&
+		    (r = fn(sh->pts[i].tag, &sh->pts[i].lim, arg)) != 0)
+			return r;
+	return 0;
+}
+
 struct bind_ctx {
 	struct store *s;
 	const char *source, *station;
@@ -80,6 +94,7 @@ static void add(struct bind_ctx *c, const struct point_def *d, uint8_t ied_idx,
 	b->bit = (int8_t)d->bit;
 	b->elem = elem;
 	b->local = local;
+	b->tipo = -1;
 }
 
 /* The sheet row naming this position, or NULL. */
@@ -202,6 +217,8 @@ int sheets_bind(const struct sheets *sh, struct store *s, const char *source,
 				if (r)
 					def_from_row(&d, r);
 				add(&c, &d, (uint8_t)i, (uint16_t)(di_base + p), (uint16_t)p);
+				if (r && !c.failed)
+					c.sp->b[c.sp->n - 1].tipo = (int8_t)r->tipo;
 			}
 		}
 		for (unsigned n = 0; n < li->ai_words; n++) {

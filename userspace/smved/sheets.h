@@ -44,6 +44,7 @@ struct binding {
 	int8_t bit;		/* SV/DI bit, -1 for the whole byte/word */
 	uint16_t elem;		/* SV byte / DI word / AI word within the reply array */
 	uint16_t local;		/* byte / port / AI index within the IED */
+	int8_t tipo;		/* DI: tipodi of di.csv (spec §9.8), -1 when none */
 };
 
 /* Points of one source and their bindings. */
@@ -79,5 +80,15 @@ const struct binding *sheets_find_energy(const struct source_points *sp,
  * (textoevtipo.csv, else the built-in seed table of §8.6), or NULL.
  */
 const char *sheets_state_text(const struct sheets *sh, int text_id, int value);
+
+struct ai_limits;
+/*
+ * Call @fn for every AI of ai.csv that has at least one limit (limit_alarms.h),
+ * in sheet order.  A non-zero return stops and is returned.  @sh NULL: 0.
+ */
+int sheets_foreach_ai_limits(const struct sheets *sh,
+			     int (*fn)(const char *tag, const struct ai_limits *lim,
+				       void *arg),
+			     void *arg);
 
 #endif /* SMVED_SHEETS_H */

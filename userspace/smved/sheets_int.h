@@ -6,6 +6,7 @@
 #ifndef SMVED_SHEETS_INT_H
 #define SMVED_SHEETS_INT_H
 
+#include "limit_alarms.h"
 #include "sheets.h"
 #include "store.h"
 
@@ -29,6 +30,8 @@ struct sheet_point {
 	char unit[8];
 	double scale, scale_e;
 	int invert, channel, text_id;
+	int tipo;		/* DI tipodi (spec §9.8), -1 when none */
+	struct ai_limits lim;	/* AI limits (limit_alarms.h); lim.has 0 when none */
 	unsigned line;
 	const char *file;	/* "di.csv", ... (static) */
 };

@@ -191,7 +191,7 @@ static const struct column di_cols[] = {
 
 enum { A_ID, A_IED, A_OFF, A_CH, A_TRAS, A_DESC, A_TAG, A_UNIT, A_MULT, A_DIV, A_TV, A_TI,
        A_R33, A_ESC, A_ESCE, A_Q, A_VAL, A_NRO, A_VMAX, A_VMIN, A_TXTM, A_DH, A_DL, A_TXT,
-       A_PAH, A_PAL };
+       A_PAH, A_PAL, A_HYST };
 static const struct column ai_cols[] = {
 	{ "id", false }, { "ied_id", true }, { "offset", true }, { "channel", false },
 	{ "trasducer", false }, { "description", false }, { "tag", true }, { "unit", false },
@@ -200,6 +200,7 @@ static const struct column ai_cols[] = {
 	{ "value", false }, { "nroai", false }, { "valuemax", false }, { "valuemin", false },
 	{ "idTextoEvM", false }, { "deltah", false }, { "deltal", false },
 	{ "idTextoEv2", false }, { "pesoaccionH", false }, { "pesoaccionL", false },
+	{ "hysteresis", false },
 };
 
 enum { V_ID, V_IED, V_OFF, V_BIT, V_PARAM, V_DESC, V_VAL, V_TAG };
@@ -313,6 +314,7 @@ static struct sheet_point *new_point(struct load *l, const char *file, unsigned 
 	p->bit = -1;
 	p->channel = -1;
 	p->text_id = -1;
+	p->tipo = -1;
 	return p;
 }
 
@@ -336,7 +338,7 @@ static void load_di(struct load *l)
 	if (table_open(l, &t, false) <= 0)
 		return;
 	while (table_row(l, &t) > 0) {
-		long ied, port, bit, inv, txt;
+		long ied, port, bit, inv, txt, tipo;
 		struct sheet_point *p;
 		bool ok = true;
 
@@ -347,6 +349,7 @@ static void load_di(struct load *l)
 		ok &= cell_int(l, &t, D_BIT, 0, 15, -1, &bit);
 		ok &= cell_int(l, &t, D_INV, 0, 1, 0, &inv);
 		ok &= cell_int(l, &t, D_TXT, 0, 65534, -1, &txt);
+		ok &= cell_int(l, &t, D_TIPO, 0, 2, -1, &tipo);
 		if (!ok)
 			continue;
 		if (ied < 0 || port < 0 || bit < 0 || !ied_by_id(l->sh, ied)) {
@@ -366,9 +369,85 @@ static void load_di(struct load *l)
 		p->bit = (int)bit;
 		p->invert = (int)inv;
 		p->text_id = (int)txt;
+		p->tipo = (int)tipo;
 		p->description = strdup(t.val[D_DESC]);
 	}
 	csv_close(&t.csv);
+}
+
+/* A number cell that may be empty: 1 set, 0 empty, -1 junk (reported). */
+static int cell_opt(struct load *l, struct table *t, size_t col, double *out)
+{
+	if (!*t->val[col])
+		return 0;
+	return cell_num(l, t, col, out) ? 1 : -1;
+}
+
+/*
+ * valuemax, valuemin, deltah, deltal, hysteresis and the text ids of one
+ * AI row into p->lim (limit_alarms.h), checked: false when the row is invalid.
+ * A value limit the 12-bit word cannot reach ((0..4095) x escala) is an
+ * error: the engineer meant something else.
+ */
+static bool load_limits(struct load *l, struct table *t, struct sheet_point *p)
+{
+	struct ai_limits *m = &p->lim;
+	double fs = 4095 * p->scale, lo = fs < 0 ? fs : 0, hi = fs < 0 ? 0 : fs;
+	long tm;
+	int r[5];
+	bool ok;
+
+	r[0] = cell_opt(l, t, A_VMAX, &m->vmax);
+	r[1] = cell_opt(l, t, A_VMIN, &m->vmin);
+	r[2] = cell_opt(l, t, A_DH, &m->dmax);
+	r[3] = cell_opt(l, t, A_DL, &m->dmin);
+	r[4] = cell_opt(l, t, A_HYST, &m->hyst);
+	ok = cell_int(l, t, A_TXTM, 0, 65534, 7, &tm);
+	for (int i = 0; i < 5; i++)
+		ok &= r[i] >= 0;
+	if (!ok)
+		return false;
+	m->has = (r[0] ? 1u << LIMIT_MAX : 0) | (r[1] ? 1u << LIMIT_MIN : 0) |
+		 (r[2] ? 1u << LIMIT_DMAX : 0) | (r[3] ? 1u << LIMIT_DMIN : 0);
+	m->text_value = (int)tm;
+	m->text_rate = p->text_id >= 0 ? p->text_id : 6;
+	if (r[0] && r[1] && !(m->vmin < m->vmax)) {
+		lerr(l, t->file, t->line, "%s: valuemin %g must be below valuemax %g", p->tag,
+		     m->vmin, m->vmax);
+		ok = false;
+	}
+	if (r[0] && m->vmax >= hi) {
+		lerr(l, t->file, t->line, "%s: valuemax %g can never be exceeded: the values"
+		     " span %g..%g (0..4095 x escala)", p->tag, m->vmax, lo, hi);
+		ok = false;
+	}
+	if (r[1] && m->vmin <= lo) {
+		lerr(l, t->file, t->line, "%s: valuemin %g can never be undershot: the values"
+		     " span %g..%g (0..4095 x escala)", p->tag, m->vmin, lo, hi);
+		ok = false;
+	}
+	if ((r[2] && !(m->dmax > 0)) || (r[3] && !(m->dmin > 0))) {
+		lerr(l, t->file, t->line, "%s: deltah and deltal are rates (units per second):"
+		     " they must be > 0", p->tag);
+		ok = false;
+	}
+	if (r[4] && !(m->hyst >= 0)) {
+		lerr(l, t->file, t->line, "%s: hysteresis %g must be >= 0", p->tag, m->hyst);
+		ok = false;
+	}
+	if (!r[4]) {
+		/* Default: a share of the full scale, at most a quarter of the band. */
+		m->hyst = l->c->limit_hysteresis_pct / 100 * (hi - lo);
+		if (r[0] && r[1] && m->hyst > (m->vmax - m->vmin) / 4)
+			m->hyst = (m->vmax - m->vmin) / 4;
+	} else if (r[0] && r[1] && ok && !(m->hyst < m->vmax - m->vmin)) {
+		lerr(l, t->file, t->line, "%s: hysteresis %g must be smaller than valuemax -"
+		     " valuemin (%g)", p->tag, m->hyst, m->vmax - m->vmin);
+		ok = false;
+	}
+	if (!ok)
+		free(p->description);
+	return ok;
 }
 
 static void load_ai(struct load *l)
@@ -417,6 +496,8 @@ static void load_ai(struct load *l)
 		p->scale_e = esce != 0 ? esce : 1;
 		snprintf(p->unit, sizeof(p->unit), "%s", t.val[A_UNIT]);
 		p->description = strdup(t.val[A_DESC]);
+		if (!load_limits(l, &t, p))
+			l->sh->npts--;
 	}
 	csv_close(&t.csv);
 }

@@ -34,7 +34,7 @@ export class EventList {
 		this.inTo = el('input', { type: 'datetime-local', name: 'to' });
 		this.inStation = el('input', { type: 'text', name: 'station', maxlength: 16, size: 6, placeholder: 'E9' });
 		this.inPrefix = el('input', { type: 'text', name: 'prefix', maxlength: 16, size: 10, placeholder: 'E9252B' });
-		this.inType = el('select', { name: 'type' }, ...['', 'digital', 'comsys', 'comm', 'command', 'energy', 'idle', 'data_lost', 'clock', 'layout', 'system']
+		this.inType = el('select', { name: 'type' }, ...['', 'digital', 'limit', 'comsys', 'comm', 'command', 'energy', 'idle', 'data_lost', 'clock', 'layout', 'system']
 			.map((t) => el('option', { value: t }, t || 'all types')));
 		// 15-minute energy records would bury everything else (nguru never listed them): hidden
 		// unless asked for, by type or by this box.

@@ -5,12 +5,19 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn, execFileSync } from 'node:child_process';
-import { BUILD, WEB, VENDOR, STATION, sleep } from './env.mjs';
+import { TOP, BUILD, WEB, VENDOR, STATION, sleep } from './env.mjs';
 
 export const SMVED = path.join(BUILD, 'bin', 'smved');
 export const SIM = path.join(BUILD, 'bin', 'smve-sim');
 export const LAYOUT = '1:6,3,4 2:6,1,2 3:6,1,2 4:6,1,2 5:6,1,2';
 export const REAL_USERS = { opera: { password: 's3cure-Opera', role: 'operator' }, vista: { password: 's3cure-Vista', role: 'viewer' } };
+
+// The demo's plausible analog ranges (smve-sim --ai options from the station's limits), exactly as
+// scripts/demo.sh derives them.
+export function demoRanges() {
+	return execFileSync('awk', ['-v', 'comaster=9', '-f', path.join(TOP, 'scripts', 'sim-ranges.awk'),
+		path.join(STATION, 'ied.csv'), path.join(STATION, 'ai.csv')], { encoding: 'utf8' }).trim().split(/\s+/);
+}
 
 function stageWebRoot(dir, screens) {
 	fs.rmSync(dir, { recursive: true, force: true });
@@ -86,7 +93,8 @@ export class RealStack {
 
 	// The simulated concentrator; port 0 picks a free one, a restart reuses it.
 	async startSim(port) {
-		const simArgs = this.simArgs || ['--layout', this.layout, '--event-rate', String(this.eventRate), '--comsys-every', '0', '--seed', '7'];
+		const simArgs = this.simArgs || ['--layout', this.layout, '--event-rate', String(this.eventRate), '--comsys-every', '0', '--seed', '7',
+			...demoRanges()];
 		this.sim = spawn(this.simBin, ['concentrator', '--listen', `127.0.0.1:${port}`, ...simArgs], { env: { ...process.env, TZ: 'UTC' }, stdio: ['ignore', 'pipe', 'pipe'] });
 		this.sim.stderr.on('data', () => {});
 		this.sim.on('error', () => {});

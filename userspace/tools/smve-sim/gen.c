@@ -95,6 +95,16 @@ static void emit_energy(struct gen *g, unsigned int i, uint8_t code,
 	g->sink(g->ctx, i, raw);
 }
 
+/* The --ai/--ai-steps entry of AI word @w of @d, or NULL (the default model). */
+static const struct gen_ai *ai_spec(const struct gen *g, const struct gen_ied *d,
+				    unsigned int w)
+{
+	for (unsigned int i = 0; i < g->p.nai; i++)
+		if (g->p.ai[i].addr == d->addr && g->p.ai[i].index == w)
+			return &g->p.ai[i];
+	return NULL;
+}
+
 static void init_ied(struct gen *g, struct gen_ied *d, bool synced)
 {
 	unsigned int w;
@@ -107,7 +117,13 @@ static void init_ied(struct gen *g, struct gen_ied *d, bool synced)
 	for (w = 0; w < d->ndi; w++)
 		d->di[w] = (uint16_t)rng_below(&g->rng, 0x10000);
 	for (w = 0; w < d->nai; w++) {
-		if (d->comaster)	/* bus voltages, §5.2 */
+		const struct gen_ai *a = ai_spec(g, d, w);
+
+		if (a && a->nsteps)
+			d->walk[w] = a->steps[0];
+		else if (a)
+			d->walk[w] = a->lo + rng_below(&g->rng, a->hi - a->lo + 1u);
+		else if (d->comaster)	/* bus voltages, §5.2 */
 			d->walk[w] = 3000 + rng_below(&g->rng, 500);
 		else if (w == 0)	/* active power */
 			d->walk[w] = 800 + rng_below(&g->rng, 1700);
@@ -193,8 +209,26 @@ static void step_ai(struct gen *g, struct gen_ied *d, int64_t t, double dt)
 	unsigned int w;
 
 	for (w = 0; w < d->nai; w++) {
+		const struct gen_ai *a = ai_spec(g, d, w);
 		double v = d->walk[w], lo = 0, hi = 4095, sd = 12;
 
+		if (a && a->nsteps) {
+			/* A fixed profile on the simulated clock, for tests that cross limits. */
+			int64_t held = (int64_t)(a->hold_s * TICKS);
+
+			d->ai[w] = a->steps[(t / (held > 0 ? held : 1)) % a->nsteps];
+			continue;
+		}
+		if (a) {
+			lo = a->lo;
+			hi = a->hi;
+			sd = fmax((hi - lo) / 50, 0.5);
+			v += sd * sqrt(dt) * rng_normal(&g->rng);
+			v = v < lo ? lo + (lo - v) : v > hi ? hi - (v - hi) : v;
+			d->walk[w] = v < lo ? lo : v > hi ? hi : v;
+			d->ai[w] = (uint16_t)lround(d->walk[w]) & 0x0FFF;
+			continue;
+		}
 		if (d->comaster) {
 			lo = 3000;
 			hi = 3500;

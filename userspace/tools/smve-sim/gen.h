@@ -46,6 +46,19 @@ typedef void (*gen_sink)(void *ctx, unsigned int index, const uint8_t *raw);
 
 #define GEN_MAX_EVENT_BITS	32
 
+#define GEN_MAX_AI_SPECS	64
+#define GEN_MAX_AI_STEPS	16
+
+/* --ai / --ai-steps: what one AI word of one IED does instead of the default walk. */
+struct gen_ai {
+	uint8_t addr;		/* IED address */
+	uint8_t index;		/* AI word within the IED, 0-based */
+	uint16_t lo, hi;	/* random walk within lo..hi (12-bit raw values) */
+	unsigned int nsteps;	/* > 0: cycle through steps[], each held hold_s */
+	uint16_t steps[GEN_MAX_AI_STEPS];
+	double hold_s;		/* simulated seconds per step */
+};
+
 struct gen_params {
 	double event_rate;	/* DIGITAL events per real second, all IEDs */
 	double burst_every;	/* real seconds between trips; 0 = none */
@@ -62,6 +75,8 @@ struct gen_params {
 		uint8_t port;
 		uint16_t mask;
 	} bits[GEN_MAX_EVENT_BITS];
+	unsigned int nai;	/* --ai / --ai-steps entries */
+	struct gen_ai ai[GEN_MAX_AI_SPECS];
 };
 
 struct gen {

@@ -89,6 +89,11 @@ static const char usage_text[] =
 "  --event-rate N         DIGITAL events per real second, all IEDs (default 0.2)\n"
 "  --event-bits A:P:MASK  random DI changes only flip these bits of IED A, DI word P\n"
 "                         (repeatable; default: any DI bit of any IED)\n"
+"  --ai A:N:LO-HI         AI word N (0-based) of IED A walks at random within raw\n"
+"                         LO..HI (0..4095) instead of the default model, e.g. a\n"
+"                         station's plausible range (repeatable)\n"
+"  --ai-steps A:N:V1,V2,...:S  AI word N of IED A takes the raw values in turn,\n"
+"                         each for S simulated seconds, cycling (q 0; tests)\n"
 "  --burst-every S        a trip every S real seconds (default 0 = never)...\n"
 "  --burst-size N         ...changing N contacts within one second (default 30)\n"
 "  --broadcast-seq store|aa|none  what a broadcast does to the stored SEQ\n"
@@ -127,6 +132,8 @@ enum { OPT_COMMON = 1000 };
 	{ "time-scale", required_argument, NULL, OPT_COMMON },       \
 	{ "event-rate", required_argument, NULL, OPT_COMMON },       \
 	{ "event-bits", required_argument, NULL, OPT_COMMON },       \
+	{ "ai", required_argument, NULL, OPT_COMMON },               \
+	{ "ai-steps", required_argument, NULL, OPT_COMMON },         \
 	{ "burst-every", required_argument, NULL, OPT_COMMON },      \
 	{ "burst-size", required_argument, NULL, OPT_COMMON },       \
 	{ "broadcast-seq", required_argument, NULL, OPT_COMMON },    \
@@ -197,6 +204,60 @@ static void common_finish(struct sim_common *c)
 	faults_init(&c->faults, c->gen.seed);
 }
 
+/*
+ * --ai A:N:LO-HI (random walk of AI word N of IED A within raw LO..HI) or
+ * --ai-steps A:N:V1,V2,...:S (the values in turn, each held S simulated
+ * seconds, cycling).  A later entry for the same word replaces it.
+ */
+static void parse_ai(struct gen_params *g, const char *name, const char *arg)
+{
+	struct gen_ai a = { 0 };
+	unsigned int addr, idx, lo, hi;
+	int used = 0;
+	char tail;
+
+	if (!strcmp(name, "ai")) {
+		if (sscanf(arg, "%u:%u:%u-%u%c", &addr, &idx, &lo, &hi, &tail) != 4 ||
+		    addr < 1 || addr > 254 || idx >= GEN_MAX_WORDS || lo > hi || hi > 4095)
+			sim_usage_error("--ai: '%s' is not ADDR:N:LO-HI with 0 <= LO <= HI <= 4095"
+					" (e.g. 1:0:1742-1850)", arg);
+		a.lo = (uint16_t)lo;
+		a.hi = (uint16_t)hi;
+	} else {
+		const char *p;
+
+		if (sscanf(arg, "%u:%u:%n", &addr, &idx, &used) != 2 || !used || addr < 1 ||
+		    addr > 254 || idx >= GEN_MAX_WORDS)
+			sim_usage_error("--ai-steps: '%s' is not ADDR:N:V1,V2,...:SECONDS", arg);
+		for (p = arg + used; ; p++) {
+			char *end;
+			unsigned long v = strtoul(p, &end, 10);
+
+			if (end == p || v > 4095 || a.nsteps == GEN_MAX_AI_STEPS)
+				sim_usage_error("--ai-steps: '%s': 1..%d raw values 0..4095 expected",
+						arg, GEN_MAX_AI_STEPS);
+			a.steps[a.nsteps++] = (uint16_t)v;
+			p = end;
+			if (*p != ',')
+				break;
+		}
+		if (*p != ':')
+			sim_usage_error("--ai-steps: '%s' is not ADDR:N:V1,V2,...:SECONDS", arg);
+		a.hold_s = sim_parse_double(p + 1, 0.125, 86400, "--ai-steps SECONDS");
+	}
+	a.addr = (uint8_t)addr;
+	a.index = (uint8_t)idx;
+	for (unsigned int i = 0; i < g->nai; i++) {
+		if (g->ai[i].addr == a.addr && g->ai[i].index == a.index) {
+			g->ai[i] = a;
+			return;
+		}
+	}
+	if (g->nai >= GEN_MAX_AI_SPECS)
+		sim_usage_error("--ai/--ai-steps: at most %d entries", GEN_MAX_AI_SPECS);
+	g->ai[g->nai++] = a;
+}
+
 static bool common_option(struct sim_common *c, const char *name,
 			  const char *arg)
 {
@@ -234,6 +295,8 @@ static bool common_option(struct sim_common *c, const char *name,
 		b->port = (uint8_t)port;
 		b->mask = (uint16_t)mask;
 		c->gen.nbits++;
+	} else if (!strcmp(name, "ai") || !strcmp(name, "ai-steps")) {
+		parse_ai(&c->gen, name, arg);
 	} else if (!strcmp(name, "burst-every")) {
 		c->gen.burst_every = sim_parse_double(arg, 0, 86400 * 365.0,
 						      "--burst-every");
@@ -293,6 +356,20 @@ static const char *next_mode_option(int argc, char **argv,
 			return opts[idx].name;
 	}
 	return NULL;
+}
+
+/* Every --ai/--ai-steps entry must name an AI word of the layout: a typo is no silent no-op. */
+static void check_ai_specs(const struct gen_params *g, const struct mara_layout *l)
+{
+	for (unsigned int i = 0; i < g->nai; i++) {
+		unsigned int k;
+
+		for (k = 0; k < l->count && l->ied[k].addr != g->ai[i].addr; k++)
+			;
+		if (k == l->count || g->ai[i].index >= l->ied[k].ai_words)
+			sim_usage_error("--ai/--ai-steps: IED %u has no AI word %u in the layout",
+					g->ai[i].addr, g->ai[i].index);
+	}
 }
 
 static void check_fits(const struct mara_layout *l, unsigned int first,
@@ -357,6 +434,10 @@ static int run_concentrator(int argc, char **argv)
 		sim_usage_error("concentrator: --layout is required (unless --replay)");
 	if (cfg.have_layout)
 		check_fits(&cfg.layout, 0, cfg.layout.count, "--layout");
+	if (cfg.c.gen.nai && !cfg.have_layout)
+		sim_usage_error("--ai/--ai-steps need --layout (they do not apply to --replay)");
+	if (cfg.have_layout)
+		check_ai_specs(&cfg.c.gen, &cfg.layout);
 	common_finish(&cfg.c);
 	return concentrator_run(&cfg);
 }
@@ -448,6 +529,7 @@ static int run_bus(int argc, char **argv)
 		sim_usage_error("bus: give exactly one of --pty and --socket PATH");
 	if (!cfg.layout.count)
 		sim_usage_error("bus: at least one --ied ADDR is required");
+	check_ai_specs(&cfg.c.gen, &cfg.layout);
 	common_finish(&cfg.c);
 	return bus_run(&cfg);
 }
