@@ -130,10 +130,12 @@ int web_config_key(struct web_config *wc, const char *section, const char *key, 
 		return set_uint(&wc->pbkdf2_iter, v, AUTH_MIN_ITER, 100000000, key, err, el);
 	if (!strcmp(key, "max_connections"))
 		return set_uint(&wc->http.max_connections, v, 1, 1000000, key, err, el);
-	if (!strcmp(key, "header_timeout_s") || !strcmp(key, "idle_timeout_s")) {
+	if (!strcmp(key, "header_timeout_s") || !strcmp(key, "idle_timeout_s") ||
+	    !strcmp(key, "body_timeout_s")) {
 		if (set_uint(&u, v, 1, 3600, key, err, el))
 			return -1;
-		*(key[0] == 'h' ? &wc->http.header_timeout_ms : &wc->http.idle_timeout_ms) = u * 1000;
+		*(key[0] == 'h' ? &wc->http.header_timeout_ms
+		  : key[0] == 'i' ? &wc->http.idle_timeout_ms : &wc->http.body_timeout_ms) = u * 1000;
 		return 0;
 	}
 	if (!strcmp(key, "max_body_kib")) {
