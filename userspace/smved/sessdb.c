@@ -82,9 +82,7 @@ static void write_batch(struct sessdb *d, struct op *list)
 
 	for (const struct op *o = list; o && ok; o = o->next)
 		ok = !exec_op(d, o);
-	if (ok && sqlite3_exec(d->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
-		/* Nothing to report. */
-	} else {
+	if (!ok || sqlite3_exec(d->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		smved_log(LOG_ERR, "sessions: cannot save session changes: %s", sqlite3_errmsg(d->db));
 		sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
 		pthread_mutex_lock(&d->mu);

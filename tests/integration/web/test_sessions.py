@@ -146,6 +146,9 @@ try:
     d.restart()
     ok(who(olga) is None and who(ed) is None and who(vic) is None, "and none comes back after a restart")
     ok(login("olga", "new-pass-456") is not None, "olga logs in with the new password")
+    st, h, b, _ = request(P, "GET", "/metrics", headers={"Cookie": login("olga", "new-pass-456") or ""})
+    m = [l for l in b.decode().splitlines() if l.startswith("smve_session_store_failures_total ")]
+    ok(st == 200 and m and float(m[0].split()[1]) == 0, "metrics: no failed session store commit", m)
     ok(d.alive(), "smved still running")
 finally:
     rc = d.stop()
