@@ -40,5 +40,5 @@ fuzz: fuzz-build
 
 # Fuzz targets that include daemon sources directly (the formula language and element table).
 $(FUZZ_BUILD)/fuzz_formula $(FUZZ_BUILD)/fuzz_elements: $(wildcard userspace/smved/formula*.[ch] userspace/smved/elements*.[ch] userspace/smved/csv*.[ch])
-$(FUZZ_BUILD)/fuzz_http: userspace/smved/http_parse.c userspace/smved/http.h
+$(FUZZ_BUILD)/fuzz_http: userspace/smved/http_parse.c userspace/smved/http_chunked.c userspace/smved/http.h
 $(FUZZ_BUILD)/fuzz_http: FUZZ_CFLAGS += $(SMVED_CFLAGS) -I$(TOP)/userspace/smved

@@ -13,6 +13,7 @@
 #define S 1000000LL
 
 static char dir[64], users[128];
+static char tok[AUTH_SID_HEX + 1];	/* the token of the last login */
 
 static void write_file(const char *text)
 {
@@ -62,7 +63,7 @@ static void test_users_file(struct auth *a)
 	OK(!stat(users, &st) && (st.st_mode & 0777) == 0600, "users file is mode 0600");
 	IS(auth_load_users(a, users, err, sizeof(err)), 2, "two users loaded (%s)", err);
 
-	struct auth *b = auth_new(&(struct auth_opts){ 60, 600, 4, 5, 20, 300 });
+	struct auth *b = auth_new(&(struct auth_opts){ 60, 600, 4, 5, 20, 300, 60 });
 
 	write_file("# comment\n\nalice:operator:pbkdf2-sha256:1000:AAAA:BBBB\nbroken line\n");
 	IS(auth_load_users(b, users, err, sizeof(err)), -1, "malformed line refused");
@@ -81,16 +82,16 @@ static void test_sessions(struct auth *a)
 	char sid[AUTH_SID_HEX + 1];
 	int64_t t = 1700000000 * S;
 
-	IS(auth_login(a, "alice", "s3cret-pass", "10.0.0.1", t, &s, &retry), AUTH_OK, "login");
-	OK(s && strlen(s->sid) == 64 && s->role == ROLE_OPERATOR, "64-hex session, role operator");
-	snprintf(sid, sizeof(sid), "%s", s->sid);
+	IS(auth_login(a, "alice", "s3cret-pass", "10.0.0.1", t, &s, tok, &retry), AUTH_OK, "login");
+	OK(s && strlen(tok) == 64 && s->role == ROLE_OPERATOR, "64-hex session, role operator");
+	snprintf(sid, sizeof(sid), "%s", tok);
 	OK(auth_session_get(a, sid, t + 10 * S) != NULL, "session found");
 	OK(auth_session_get(a, "00", t) == NULL, "short id not found");
-	IS(auth_login(a, "bob", "n3w-secret-99", "10.0.0.1", t, &s, &retry), AUTH_OK, "bob login");
+	IS(auth_login(a, "bob", "n3w-secret-99", "10.0.0.1", t, &s, tok, &retry), AUTH_OK, "bob login");
 	IS(s->role, ROLE_ADMIN, "bob has the updated role");
 	OK(auth_session_get(a, sid, t + 10 * S + 1801 * S) == NULL, "idle session expired");
-	IS(auth_login(a, "alice", "s3cret-pass", "10.0.0.1", t, &s, &retry), AUTH_OK, "login again");
-	snprintf(sid, sizeof(sid), "%s", s->sid);
+	IS(auth_login(a, "alice", "s3cret-pass", "10.0.0.1", t, &s, tok, &retry), AUTH_OK, "login again");
+	snprintf(sid, sizeof(sid), "%s", tok);
 	OK(auth_logout(a, sid), "logout");
 	OK(auth_session_get(a, sid, t) == NULL, "session gone after logout");
 	OK(!auth_logout(a, sid), "second logout is a no-op");
@@ -110,23 +111,23 @@ static void test_rate_limit(struct auth *a)
 	int64_t t = 1800000000 * S;
 
 	for (int i = 0; i < 5; i++)
-		IS(auth_login(a, "alice", "guess", "10.0.0.2", t, &s, &retry), AUTH_BAD, "failure %d", i);
-	IS(auth_login(a, "alice", "s3cret-pass", "10.0.0.3", t, &s, &retry), AUTH_LIMITED,
+		IS(auth_login(a, "alice", "guess", "10.0.0.2", t, &s, tok, &retry), AUTH_BAD, "failure %d", i);
+	IS(auth_login(a, "alice", "s3cret-pass", "10.0.0.3", t, &s, tok, &retry), AUTH_LIMITED,
 	   "user locked even with the right password from another address");
 	OK(retry > 0 && retry <= 300, "retry-after given (%u s)", retry);
-	IS(auth_login(a, "bob", "n3w-secret-99", "10.0.0.2", t, &s, &retry), AUTH_OK,
+	IS(auth_login(a, "bob", "n3w-secret-99", "10.0.0.2", t, &s, tok, &retry), AUTH_OK,
 	   "another user from the same address is not locked yet");
-	IS(auth_login(a, "alice", "s3cret-pass", "10.0.0.3", t + 301 * S, &s, &retry), AUTH_OK,
+	IS(auth_login(a, "alice", "s3cret-pass", "10.0.0.3", t + 301 * S, &s, tok, &retry), AUTH_OK,
 	   "window over: login works again");
 	for (int i = 0; i < 20; i++)
-		auth_login(a, i % 2 ? "nobody" : "zed", "x", "10.9.9.9", t, &s, &retry);
-	IS(auth_login(a, "bob", "n3w-secret-99", "10.9.9.9", t, &s, &retry), AUTH_LIMITED,
+		auth_login(a, i % 2 ? "nobody" : "zed", "x", "10.9.9.9", t, &s, tok, &retry);
+	IS(auth_login(a, "bob", "n3w-secret-99", "10.9.9.9", t, &s, tok, &retry), AUTH_LIMITED,
 	   "address locked after 20 failures on any names");
 }
 
 static void test_eviction(void)
 {
-	struct auth *a = auth_new(&(struct auth_opts){ 600, 6000, 3, 5, 20, 300 });
+	struct auth *a = auth_new(&(struct auth_opts){ 600, 6000, 3, 5, 20, 300, 60 });
 	const struct auth_session *s;
 	unsigned retry;
 	char first[AUTH_SID_HEX + 1], err[256];
@@ -134,14 +135,14 @@ static void test_eviction(void)
 	write_file("");
 	auth_users_file_set(users, "bob", ROLE_ADMIN, "n3w-secret-99", ITER, err, sizeof(err));
 	IS(auth_load_users(a, users, err, sizeof(err)), 1, "one user");
-	if (auth_login(a, "bob", "n3w-secret-99", "1.1.1.1", 1 * S, &s, &retry) != AUTH_OK) {
+	if (auth_login(a, "bob", "n3w-secret-99", "1.1.1.1", 1 * S, &s, tok, &retry) != AUTH_OK) {
 		OK(false, "login for the eviction test");
 		auth_free(a);
 		return;
 	}
-	snprintf(first, sizeof(first), "%s", s->sid);
+	snprintf(first, sizeof(first), "%s", tok);
 	for (int i = 2; i <= 4; i++)
-		auth_login(a, "bob", "n3w-secret-99", "1.1.1.1", i * S, &s, &retry);
+		auth_login(a, "bob", "n3w-secret-99", "1.1.1.1", i * S, &s, tok, &retry);
 	IS(auth_session_count(a), 3, "session table bounded");
 	OK(auth_session_get(a, first, 5 * S) == NULL, "oldest session evicted");
 	/* Removing a user from the file logs it out. */

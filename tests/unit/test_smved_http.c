@@ -76,7 +76,9 @@ static void test_rejects(void)
 		{ "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999999\r\n\r\n", 413,
 		  "overflowing length" },
 		{ "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1048577\r\n\r\n", 413, "body over 1 MiB" },
-		{ "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", 501, "chunked" },
+		{ "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "gzip coding" },
+		{ "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
+		  400, "Transfer-Encoding with Content-Length" },
 		{ "\r\n\r\n", 400, "empty request" },
 		{ "GET / HTTP/1.1\r\nHost: a\r\n", 400, "incomplete head" },
 	};

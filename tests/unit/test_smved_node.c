@@ -86,7 +86,7 @@ int main(void)
 	snprintf(p, sizeof(p), "%s/smved.conf", tmpl);
 	f = fopen(p, "w");
 	fprintf(f, "[smved]\nstate_dir = %s\nrequire_clock_sync = false\n[bus ttyS9]\n"
-		"station = B9\nlayout = 2:6,1,2 3:6,1,2\n", tmpl);
+		"station = B9\nlayout = 2:6,1,2 3:6,1,2 4:6,1,2\n", tmpl);
 	fclose(f);
 	sm.cfg = config_load(p, diag, NULL);
 	if (!OK(sm.cfg != NULL, "config with a bus"))
@@ -143,6 +143,30 @@ int main(void)
 	pt = store_find(sm.store, "B9.2.AI1");
 	OK(pt && (pt->flags & POINT_F_STALE), "offline IED: its AIs are stale");
 	IS(count(sm.journal, "comm"), 2, "offline event");
+
+	/*
+	 * A node opened after a restart: its last STATUS lies before the cursor, only the
+	 * coalesced STATE tells whether the IED answers.  IED 3 answers, IED 4 does not.
+	 */
+	blen = 0;
+	st->address = 3;
+	put_rec(7, SMVE_REC_STATE, SMVE_RECF_COALESCED, state, sizeof(state));
+	IS(buses_feed(bs, "ttyS9", 3, buf, blen), 1, "IED 3: only the current state");
+	pt = store_find(sm.store, "B9.3.COMM");
+	OK(pt && pt->value == 1 && !(pt->flags & POINT_F_NEVER), "IED 3 online from its STATE record");
+	pt = store_find(sm.store, "B9.3.DI0.2");
+	OK(pt && !(pt->flags & POINT_F_STALE), "and its points fresh");
+	IS(count(sm.journal, "comm"), 3, "online event for IED 3");
+	blen = 0;
+	st->address = 4;
+	st->flags = SMVE_STATE_OFFLINE;
+	put_rec(9, SMVE_REC_STATE, SMVE_RECF_COALESCED, state, sizeof(state));
+	IS(buses_feed(bs, "ttyS9", 4, buf, blen), 1, "IED 4: only the current state");
+	pt = store_find(sm.store, "B9.4.COMM");
+	OK(pt && pt->value == 0 && !(pt->flags & POINT_F_NEVER), "IED 4 offline from its STATE record");
+	pt = store_find(sm.store, "B9.4.AI0");
+	OK(pt && (pt->flags & POINT_F_STALE), "and its points stale");
+	IS(count(sm.journal, "comm"), 4, "offline event for IED 4");
 
 	/* Malformed: a record longer than the buffer is refused and nothing is stored. */
 	blen = 0;

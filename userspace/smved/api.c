@@ -459,7 +459,9 @@ static void post_login(struct web *w, struct http_conn *c, const struct http_req
 		return;
 	}
 	snprintf(id.user, sizeof(id.user), "%s", user);
-	enum auth_result r = auth_login(w->auth, user, pw, req->peer, smved_now_us(), &s, &retry);
+	char sid[AUTH_SID_HEX + 1];
+	enum auth_result r = auth_login(w->auth, user, pw, req->peer, smved_now_us(), &s, sid,
+					&retry);
 
 	if (r == AUTH_LIMITED) {
 		w->n.login_limited++;
@@ -476,11 +478,11 @@ static void post_login(struct web *w, struct http_conn *c, const struct http_req
 	} else {
 		w->n.logins++;
 		id.role = s->role;
-		snprintf(id.sid, sizeof(id.sid), "%s", s->sid);
+		snprintf(id.sid, sizeof(id.sid), "%s", sid);
 		web_audit(w, "login", &id, req->peer, NULL);
 		snprintf(hdr, sizeof(hdr),
 			 "Set-Cookie: " AUTH_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%u%s\r\n"
-			 "Cache-Control: no-store\r\n", s->sid, w->cfg.auth.session_max_s,
+			 "Cache-Control: no-store\r\n", sid, w->cfg.auth.session_max_s,
 			 req->tls ? "; Secure" : "");
 		session_reply(c, 200, &id, hdr);
 	}

@@ -125,7 +125,10 @@ struct audit *audit_open(const char *path, char *err, size_t errlen)
 	}
 	if (flock(a->fd, LOCK_EX | LOCK_NB)) {
 		snprintf(err, errlen, "audit log %s is in use by another process", path);
-		goto fail;
+		close(a->fd);
+		free(a);
+		errno = EWOULDBLOCK;	/* callers tell "smved is running" from other failures */
+		return NULL;
 	}
 	if (verify_fd(a->fd, &a->seq, a->prev, why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "audit log %s is corrupt at %s; refusing to extend it "

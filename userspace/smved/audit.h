@@ -25,6 +25,7 @@ struct audit;
  * Opens (creating, mode 0600) the log at path, verifies the whole chain and takes an exclusive
  * lock so that two daemons cannot interleave.  NULL with a message when the file is corrupt,
  * locked or unwritable: smved refuses to run with an audit log it cannot extend honestly.
+ * errno is EWOULDBLOCK when another process (a running smved) holds the lock.
  */
 struct audit *audit_open(const char *path, char *err, size_t errlen);
 void audit_close(struct audit *a);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Users file, PBKDF2 password hashes, in-memory sessions and login rate limiting (see auth.h). */
+/* Users file, PBKDF2 password hashes, sessions and login rate limiting (see auth.h). */
 #include "auth.h"
 
 #include <ctype.h>
@@ -40,6 +40,9 @@ struct auth {
 	unsigned nusers;
 	struct auth_session *sess;
 	unsigned nsess;
+	struct sessdb *db;	/* NULL: sessions live in memory only */
+	auth_change_cb on_change;
+	void *change_arg;
 	struct limiter lim[MAX_LIMITERS];
 	unsigned nlim;
 	char dummy[200];	/* checked for unknown users: same cost as a real user's hash */
@@ -68,6 +71,7 @@ void auth_opts_default(struct auth_opts *o)
 	o->fail_per_user = 5;
 	o->fail_per_addr = 20;
 	o->fail_window_s = 300;
+	o->session_touch_s = 60;
 }
 
 struct auth *auth_new(const struct auth_opts *o)
@@ -225,6 +229,75 @@ static struct user *find_user(struct auth *a, const char *name)
 	return NULL;
 }
 
+/* SHA-256 of a token: what smved keeps and stores instead of the token. */
+static int sid_key(const char *sid, uint8_t key[SESSDB_KEY_LEN])
+{
+	unsigned n = 0;
+
+	return EVP_Digest(sid, AUTH_SID_HEX, key, &n, EVP_sha256(), NULL) == 1 &&
+	       n == SESSDB_KEY_LEN ? 0 : -1;
+}
+
+/* Fingerprint of a user's stored password hash: it changes with every new password. */
+static void pw_tag(const struct user *u, uint8_t tag[SESSDB_TAG_LEN])
+{
+	uint8_t h[EVP_MAX_MD_SIZE];
+	unsigned n = 0;
+
+	if (EVP_Digest(u->hash, strlen(u->hash), h, &n, EVP_sha256(), NULL) != 1 ||
+	    n < SESSDB_TAG_LEN)
+		memset(h, 0, sizeof(h));	/* matches no real fingerprint of a stored session */
+	memcpy(tag, h, SESSDB_TAG_LEN);
+}
+
+/* A session stays valid only for the same user, role and password it was opened with. */
+static bool session_matches_user(struct auth *a, const struct auth_session *s)
+{
+	const struct user *u = find_user(a, s->user);
+	uint8_t tag[SESSDB_TAG_LEN];
+
+	if (!u || u->role != s->role)
+		return false;
+	pw_tag(u, tag);
+	return !CRYPTO_memcmp(tag, s->pw_tag, SESSDB_TAG_LEN);
+}
+
+/* Ends session i in memory and in the store. */
+static void drop_session(struct auth *a, unsigned i)
+{
+	sessdb_delete(a->db, a->sess[i].key);
+	OPENSSL_cleanse(&a->sess[i], sizeof(a->sess[i]));
+	a->sess[i] = a->sess[--a->nsess];
+}
+
+void auth_set_change_cb(struct auth *a, auth_change_cb cb, void *arg)
+{
+	a->on_change = cb;
+	a->change_arg = arg;
+}
+
+/* Tells the owner which users a new users file adds, changes or removes. */
+static void report_changes(struct auth *a, const struct user *nu, unsigned n)
+{
+	if (!a->on_change)
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		const struct user *old = find_user(a, nu[i].name);
+
+		if (!old || old->role != nu[i].role || strcmp(old->hash, nu[i].hash))
+			a->on_change(a->change_arg, nu[i].name, nu[i].role,
+				     !old ? "added" : old->role != nu[i].role ? "role" : "password");
+	}
+	for (unsigned i = 0; i < a->nusers; i++) {
+		bool kept = false;
+
+		for (unsigned k = 0; k < n && !kept; k++)
+			kept = !strcmp(nu[k].name, a->users[i].name);
+		if (!kept)
+			a->on_change(a->change_arg, a->users[i].name, ROLE_NONE, "removed");
+	}
+}
+
 int auth_load_users(struct auth *a, const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "re");
@@ -273,6 +346,7 @@ int auth_load_users(struct auth *a, const char *path, char *err, size_t errlen)
 	}
 	if (f)
 		fclose(f);
+	report_changes(a, users, n);
 	free(a->users);
 	a->users = users;
 	a->nusers = n;
@@ -281,15 +355,12 @@ int auth_load_users(struct auth *a, const char *path, char *err, size_t errlen)
 	if (auth_hash_password("not a password", iter < AUTH_MIN_ITER ? AUTH_MIN_ITER : iter,
 			       a->dummy, sizeof(a->dummy)))
 		a->dummy[0] = '\0';
-	/* Sessions follow the file: removed users are logged out, role changes apply at once. */
+	/* Sessions follow the file: removed users, new roles and new passwords log out. */
 	for (unsigned i = 0; i < a->nsess;) {
-		struct user *u = find_user(a, a->sess[i].user);
-
-		if (u) {
-			a->sess[i++].role = u->role;
-		} else {
-			a->sess[i] = a->sess[--a->nsess];
-		}
+		if (session_matches_user(a, &a->sess[i]))
+			i++;
+		else
+			drop_session(a, i);
 	}
 	return (int)n;
 fail:
@@ -432,17 +503,31 @@ static bool expired(const struct auth *a, const struct auth_session *s, int64_t 
 static void purge(struct auth *a, int64_t now)
 {
 	for (unsigned i = 0; i < a->nsess;) {
-		if (expired(a, &a->sess[i], now)) {
-			OPENSSL_cleanse(&a->sess[i], sizeof(a->sess[i]));
-			a->sess[i] = a->sess[--a->nsess];
-		} else {
+		if (expired(a, &a->sess[i], now))
+			drop_session(a, i);
+		else
 			i++;
-		}
 	}
 }
 
+static void store_put(struct auth *a, const struct auth_session *s)
+{
+	struct sessdb_row r = { .created_us = s->created_us, .last_seen_us = s->used_us };
+
+	if (!a->db)
+		return;
+	memcpy(r.key, s->key, SESSDB_KEY_LEN);
+	memcpy(r.pw_tag, s->pw_tag, SESSDB_TAG_LEN);
+	snprintf(r.user, sizeof(r.user), "%s", s->user);
+	snprintf(r.role, sizeof(r.role), "%s", role_name(s->role));
+	snprintf(r.addr, sizeof(r.addr), "%s", s->addr);
+	r.expires_us = s->created_us + (int64_t)a->o.session_max_s * 1000000;
+	sessdb_put(a->db, &r);
+}
+
 enum auth_result auth_login(struct auth *a, const char *user, const char *pw, const char *addr,
-			    int64_t now_us, const struct auth_session **out, unsigned *retry_s)
+			    int64_t now_us, const struct auth_session **out,
+			    char sid[AUTH_SID_HEX + 1], unsigned *retry_s)
 {
 	/* Checked before hashing so that a flood of guesses costs us nothing. */
 	if (limited(a, "a", addr, a->o.fail_per_addr, now_us, retry_s))
@@ -468,7 +553,7 @@ enum auth_result auth_login(struct auth *a, const char *user, const char *pw, co
 		for (unsigned i = 1; i < a->nsess; i++)
 			if (a->sess[i].used_us < a->sess[oldest].used_us)
 				oldest = i;
-		a->sess[oldest] = a->sess[--a->nsess];
+		drop_session(a, oldest);
 	}
 	struct auth_session *s = &a->sess[a->nsess];
 	unsigned char rnd[AUTH_SID_HEX / 2];
@@ -476,12 +561,18 @@ enum auth_result auth_login(struct auth *a, const char *user, const char *pw, co
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 		return AUTH_BAD;
 	for (size_t i = 0; i < sizeof(rnd); i++)
-		sprintf(s->sid + 2 * i, "%02x", rnd[i]);
+		sprintf(sid + 2 * i, "%02x", rnd[i]);
 	OPENSSL_cleanse(rnd, sizeof(rnd));
+	memset(s, 0, sizeof(*s));
+	if (sid_key(sid, s->key))
+		return AUTH_BAD;
 	snprintf(s->user, sizeof(s->user), "%s", u->name);
+	snprintf(s->addr, sizeof(s->addr), "%s", addr ? addr : "");
 	s->role = u->role;
-	s->created_us = s->used_us = now_us;
+	pw_tag(u, s->pw_tag);
+	s->created_us = s->used_us = s->stored_us = now_us;
 	a->nsess++;
+	store_put(a, s);
 	/* A success clears this user's failures but not the address's (one address, many users). */
 	struct limiter *l = limiter(a, "u", user, now_us, false);
 
@@ -491,34 +582,92 @@ enum auth_result auth_login(struct auth *a, const char *user, const char *pw, co
 	return AUTH_OK;
 }
 
+/* Index of the session with token sid, or -1. */
+static int find_session(const struct auth *a, const char *sid)
+{
+	uint8_t key[SESSDB_KEY_LEN];
+
+	if (!sid || strlen(sid) != AUTH_SID_HEX || sid_key(sid, key))
+		return -1;
+	for (unsigned i = 0; i < a->nsess; i++)
+		if (!CRYPTO_memcmp(a->sess[i].key, key, SESSDB_KEY_LEN))
+			return (int)i;
+	return -1;
+}
+
 const struct auth_session *auth_session_get(struct auth *a, const char *sid, int64_t now_us)
 {
-	if (!sid || strlen(sid) != AUTH_SID_HEX)
+	int i = find_session(a, sid);
+
+	if (i < 0)
 		return NULL;
-	for (unsigned i = 0; i < a->nsess; i++) {
-		if (CRYPTO_memcmp(a->sess[i].sid, sid, AUTH_SID_HEX))
-			continue;
-		if (expired(a, &a->sess[i], now_us)) {
-			a->sess[i] = a->sess[--a->nsess];
-			return NULL;
-		}
-		a->sess[i].used_us = now_us;
-		return &a->sess[i];
+	struct auth_session *s = &a->sess[i];
+
+	if (expired(a, s, now_us)) {
+		drop_session(a, (unsigned)i);
+		return NULL;
 	}
-	return NULL;
+	s->used_us = now_us;
+	/* Last-seen only matters for the idle lifetime across a restart: write it rarely. */
+	if (a->db && now_us - s->stored_us >= (int64_t)a->o.session_touch_s * 1000000) {
+		sessdb_touch(a->db, s->key, now_us);
+		s->stored_us = now_us;
+	}
+	return s;
 }
 
 bool auth_logout(struct auth *a, const char *sid)
 {
-	if (!sid || strlen(sid) != AUTH_SID_HEX)
+	int i = find_session(a, sid);
+
+	if (i < 0)
 		return false;
-	for (unsigned i = 0; i < a->nsess; i++)
-		if (!CRYPTO_memcmp(a->sess[i].sid, sid, AUTH_SID_HEX)) {
-			OPENSSL_cleanse(&a->sess[i], sizeof(a->sess[i]));
-			a->sess[i] = a->sess[--a->nsess];
-			return true;
-		}
-	return false;
+	drop_session(a, (unsigned)i);
+	return true;
+}
+
+struct restore {
+	struct auth *a;
+	int64_t now;
+	int n;
+};
+
+static void restore_one(void *arg, const struct sessdb_row *r)
+{
+	struct restore *rs = arg;
+	struct auth *a = rs->a;
+	struct auth_session s = { .role = role_parse(r->role) };
+
+	memcpy(s.key, r->key, SESSDB_KEY_LEN);
+	memcpy(s.pw_tag, r->pw_tag, SESSDB_TAG_LEN);
+	snprintf(s.user, sizeof(s.user), "%s", r->user);
+	snprintf(s.addr, sizeof(s.addr), "%s", r->addr);
+	s.created_us = r->created_us;
+	s.used_us = s.stored_us = r->last_seen_us;
+	bool dup = false;
+
+	for (unsigned i = 0; i < a->nsess && !dup; i++)
+		dup = !CRYPTO_memcmp(a->sess[i].key, s.key, SESSDB_KEY_LEN);
+	/* A clock set back must not make a session young again: future times are refused too. */
+	if (dup || a->nsess >= a->o.max_sessions || s.role == ROLE_NONE ||
+	    !session_matches_user(a, &s) || expired(a, &s, rs->now) || s.created_us > rs->now ||
+	    s.used_us > rs->now || s.used_us < s.created_us) {
+		if (!dup)
+			sessdb_delete(a->db, s.key);
+		return;
+	}
+	a->sess[a->nsess++] = s;
+	rs->n++;
+}
+
+int auth_attach_store(struct auth *a, struct sessdb *db, int64_t now_us, char *err, size_t errlen)
+{
+	struct restore rs = { a, now_us, 0 };
+
+	a->db = db;
+	if (sessdb_load(db, a->o.max_sessions, restore_one, &rs, err, errlen) < 0)
+		return -1;
+	return rs.n;
 }
 
 unsigned auth_session_count(const struct auth *a)

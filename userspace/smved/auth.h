@@ -7,9 +7,12 @@
  * Passwords are hashed with PBKDF2-HMAC-SHA256 (OpenSSL), a 16-byte random salt per user and
  * AUTH_DEFAULT_ITER iterations; comparison is constant-time.
  *
- * Sessions are kept in memory (a restart logs everybody out): a 256-bit random id, shown to the
- * browser as 64 hex digits in an HttpOnly SameSite=Strict cookie, with an idle and an absolute
- * lifetime.  Failed logins are counted per client address and per user name; past the limit a
+ * A session is a 256-bit random token, shown to the browser as 64 hex digits in an HttpOnly
+ * SameSite=Strict cookie, with an idle and an absolute lifetime.  smved keeps only the token's
+ * SHA-256, in memory and, once a store is attached (auth_attach_store), in <state_dir>/sessions.db
+ * so that sessions survive a restart; last-seen times reach the store at most every
+ * session_touch_s.  A session ends on logout, expiry, or when its user disappears from the users
+ * file or changes role or password (checked at every load of the users file).  Failed logins are counted per client address and per user name; past the limit a
  * login is refused without even checking the password until the window has passed.
  *
  * All strings passed in are copied; returned pointers belong to struct auth and stay valid until
@@ -21,6 +24,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "sessdb.h"
 
 #define AUTH_DEFAULT_ITER	210000u	/* OWASP 2023 floor for PBKDF2-HMAC-SHA256 is 600k; see api.md */
 #define AUTH_MIN_ITER		1000u	/* refuse weaker stored hashes */
@@ -43,14 +48,18 @@ struct auth_opts {
 	unsigned fail_per_user;		/* failures per user name in the window (5) */
 	unsigned fail_per_addr;		/* failures per client address in the window (20) */
 	unsigned fail_window_s;		/* window and lockout length (300) */
+	unsigned session_touch_s;	/* last-seen reaches the store at most this often (60) */
 };
 void auth_opts_default(struct auth_opts *o);
 
 struct auth_session {
-	char sid[AUTH_SID_HEX + 1];
+	uint8_t key[SESSDB_KEY_LEN];	/* SHA-256 of the token; the token itself is not kept */
 	char user[AUTH_NAME_MAX];
 	enum role role;
+	uint8_t pw_tag[SESSDB_TAG_LEN];	/* fingerprint of the user's password hash at login */
+	char addr[46];			/* client address at login */
 	int64_t created_us, used_us;
+	int64_t stored_us;		/* last-seen time last queued to the store */
 };
 
 struct auth;
@@ -66,6 +75,14 @@ void auth_set_opts(struct auth *a, const struct auth_opts *o);
  */
 int auth_load_users(struct auth *a, const char *path, char *err, size_t errlen);
 unsigned auth_user_count(const struct auth *a);
+
+/*
+ * Called by auth_load_users for every user the new file adds, changes or removes; `change` is
+ * "added", "role", "password" or "removed" (then role is ROLE_NONE).  The user's sessions are
+ * ended right after (except for "added").
+ */
+typedef void (*auth_change_cb)(void *arg, const char *user, enum role role, const char *change);
+void auth_set_change_cb(struct auth *a, auth_change_cb cb, void *arg);
 
 /* True if name is a valid user name. */
 bool auth_valid_name(const char *name);
@@ -85,16 +102,26 @@ int auth_users_file_set(const char *path, const char *name, enum role role, cons
 enum auth_result { AUTH_OK = 0, AUTH_BAD = 1, AUTH_LIMITED = 2 };
 
 /*
- * Password login from client address addr.  On AUTH_OK *out is the new session.  On
- * AUTH_LIMITED *retry_s says when to come back.  Every failure is counted.
+ * Password login from client address addr.  On AUTH_OK *out is the new session and sid its
+ * token (64 hex digits, for the cookie; not kept anywhere by smved).  On AUTH_LIMITED *retry_s
+ * says when to come back.  Every failure is counted.
  */
 enum auth_result auth_login(struct auth *a, const char *user, const char *pw, const char *addr,
-			    int64_t now_us, const struct auth_session **out, unsigned *retry_s);
+			    int64_t now_us, const struct auth_session **out,
+			    char sid[AUTH_SID_HEX + 1], unsigned *retry_s);
 /* Looks a session up by id (and refreshes its idle timer); NULL when unknown or expired. */
 const struct auth_session *auth_session_get(struct auth *a, const char *sid, int64_t now_us);
 /* Ends a session; false when it did not exist. */
 bool auth_logout(struct auth *a, const char *sid);
 unsigned auth_session_count(const struct auth *a);
+
+/*
+ * Attaches the session store (owned by the caller, outlives `a`) and loads its sessions: those
+ * of unknown users, with another role or password than the users file now has, or expired under
+ * the current lifetimes are deleted instead.  Call after auth_load_users, before serving.
+ * Returns the number of sessions restored, or -1 with err.
+ */
+int auth_attach_store(struct auth *a, struct sessdb *db, int64_t now_us, char *err, size_t errlen);
 
 /* Extracts the session id from a Cookie header into sid; false when absent or malformed. */
 bool auth_cookie_sid(const char *cookie, char sid[AUTH_SID_HEX + 1]);

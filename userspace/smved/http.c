@@ -40,6 +40,7 @@ struct http_conn {
 	char *head;		/* the current request's head, parsed in place */
 	char *body;
 	struct http_request req;
+	struct http_chunked chunk;	/* the current request's chunked body decoder */
 	bool responded, upgraded, close_after;
 	size_t scanned;		/* bytes of the current head already searched for its end */
 };
@@ -74,6 +75,7 @@ static void conn_free(struct http_conn *c)
 	event_free(c->timer);
 	free(c->head);
 	free(c->body);
+	http_chunked_free(&c->chunk);
 	free(c);
 }
 
@@ -301,7 +303,7 @@ static enum step read_head(struct http_conn *c, struct evbuffer *in)
 		start_closing(c);
 		return STEP_WAIT;
 	}
-	if (c->req.content_length) {
+	if (c->req.content_length || c->req.chunked) {
 		const char *expect = http_field(&c->req, "Expect");
 
 		if (expect && strcasecmp(expect, "100-continue")) {
@@ -312,11 +314,49 @@ static enum step read_head(struct http_conn *c, struct evbuffer *in)
 		/* The body passed every limit already: let a waiting client send it now. */
 		if (expect)
 			evbuffer_add_printf(bufferevent_get_output(c->bev), "HTTP/1.1 100 Continue\r\n\r\n");
+		if (c->req.chunked)
+			http_chunked_init(&c->chunk, l->max_body, l->max_chunk_line, l->max_head);
 		c->st = ST_BODY;
 		arm(c, l->body_timeout_ms);
 		return STEP_MORE;
 	}
 	return dispatch(c) ? STEP_MORE : STEP_GONE;
+}
+
+/*
+ * Feeds what has arrived of a chunked body to its decoder, one contiguous piece of the input at
+ * a time (no copy of the framing).  True once the body is complete and in c->req.
+ */
+static bool read_chunked(struct http_conn *c, struct evbuffer *in)
+{
+	size_t n;
+
+	while ((n = evbuffer_get_contiguous_space(in))) {
+		const char *p = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
+		const char *why;
+		size_t used = 0;
+		int r = p ? http_chunked_feed(&c->chunk, p, n, &used, &why) : 503;
+
+		if (!p)
+			why = "out of memory";
+		evbuffer_drain(in, used);
+		if (r == 0)
+			continue;
+		if (r == 1) {
+			c->body = http_chunked_take(&c->chunk, &c->req.content_length);
+			if (c->body) {
+				c->req.body = c->body;
+				return true;
+			}
+			r = 503;
+			why = "out of memory";
+		}
+		http_chunked_free(&c->chunk);
+		reject(c, r, why);
+		start_closing(c);
+		return false;
+	}
+	return false;
 }
 
 static void process(struct http_conn *c)
@@ -340,6 +380,11 @@ static void process(struct http_conn *c)
 			continue;
 		}
 		/* ST_BODY */
+		if (c->req.chunked) {
+			if (!read_chunked(c, in) || !dispatch(c))
+				return;
+			continue;
+		}
 		size_t need = c->req.content_length;
 
 		if (evbuffer_get_length(in) < need)

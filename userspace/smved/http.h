@@ -28,7 +28,8 @@ struct http_limits {
 	size_t max_line;		/* request line, bytes incl. CRLF (8 KiB) */
 	size_t max_head;		/* header fields after the request line, bytes (32 KiB) */
 	unsigned max_fields;		/* header fields (100, at most HTTP_MAX_FIELDS_CAP) */
-	size_t max_body;		/* request body (1 MiB) */
+	size_t max_body;		/* request body (1 MiB), decoded when chunked */
+	size_t max_chunk_line;		/* chunk-size line incl. extensions, bytes (1 KiB) */
 	unsigned header_timeout_ms;	/* whole head must arrive within this (10 s): slowloris */
 	unsigned body_timeout_ms;	/* whole body must arrive within this (30 s) */
 	unsigned idle_timeout_ms;	/* keep-alive connection with no request (15 s) */
@@ -56,7 +57,8 @@ struct http_request {
 	int minor;		/* HTTP/1.<minor>: 0 or 1 */
 	struct http_field fields[HTTP_MAX_FIELDS_CAP];
 	unsigned nfields;
-	size_t content_length;	/* 0 when absent */
+	size_t content_length;	/* 0 when absent; the decoded length once a chunked body is in */
+	bool chunked;		/* Transfer-Encoding: chunked (the only coding accepted) */
 	bool keep_alive;	/* after the version's default and Connection: */
 	const char *body;	/* content_length bytes, NUL-terminated copy; "" when none */
 	/* Set by the server, not the parser. */
@@ -67,12 +69,47 @@ struct http_request {
 /*
  * Parses one request head in place.  `buf` holds exactly `len` bytes ending with the empty line
  * (CRLF CRLF); the parser NUL-terminates tokens inside it, so `req`'s strings point into `buf`.
- * Returns 0, or the HTTP status that rejects the request: 400 malformed, 414 request line too
- * long, 431 header section too large or too many fields, 501 unsupported transfer coding, 505
- * unsupported version.  `*why` (static text) says what was wrong.
+ * Returns 0, or the HTTP status that rejects the request: 400 malformed (also Content-Length
+ * together with Transfer-Encoding, RFC 9112 §6.3, and Transfer-Encoding in HTTP/1.0), 413 body
+ * too large, 414 request line too long, 431 header section too large or too many fields, 501
+ * a transfer coding other than chunked, 505 unsupported version.  `*why` (static text) says what
+ * was wrong.
  */
 int http_parse_head(char *buf, size_t len, const struct http_limits *lim,
 		    struct http_request *req, const char **why);
+
+/*
+ * Incremental decoder of a chunked request body (http_chunked.c).  Bytes may arrive split at any
+ * position; extensions and trailers are validated, bounded and dropped.  The decoded body is
+ * collected in a buffer the decoder owns until http_chunked_take().  Bounds: decoded body
+ * max_body (413), each chunk-size line incl. extensions max_line (400), the trailer section
+ * max_trailer (431), framing bytes max(max_body, 64 KiB) (413).  max_body must stay below
+ * SIZE_MAX / 16 (the size digits accumulate against it without overflowing).
+ */
+struct http_chunked {
+	int state;
+	bool digits, trailer_line;
+	size_t remaining;	/* of the current chunk's data, or the size being read */
+	size_t line;		/* bytes of the current size line, or of the trailer section */
+	size_t overhead;	/* framing bytes so far */
+	size_t max_body, max_line, max_trailer;
+	char *buf;
+	size_t len, cap;
+};
+
+void http_chunked_init(struct http_chunked *ch, size_t max_body, size_t max_line,
+		       size_t max_trailer);
+/*
+ * Consumes bytes from in[0..len): *used says how many (less than len only when the body ended
+ * or on error; the rest belongs to the next request).  Returns 0 when more input is needed, 1
+ * when the last chunk and trailer section are complete, or an HTTP error status with *why.
+ */
+int http_chunked_feed(struct http_chunked *ch, const char *in, size_t len, size_t *used,
+		      const char **why);
+/* Hands over the decoded body (NUL-terminated, caller frees) and its length; NULL on ENOMEM. */
+char *http_chunked_take(struct http_chunked *ch, size_t *len);
+/* Frees whatever the decoder still holds; it may be initialised again afterwards. */
+void http_chunked_free(struct http_chunked *ch);
 
 /* Case-insensitive field lookup; NULL if absent.  Repeated fields: the first. */
 const char *http_field(const struct http_request *req, const char *name);

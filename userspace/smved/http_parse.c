@@ -3,7 +3,8 @@
  * Strict HTTP/1.1 request-head parser (RFC 9110/9112).  It never allocates and never reads past
  * the given bytes; everything a client can vary is bounded by struct http_limits.  Leniency that
  * has caused request smuggling elsewhere is refused outright: bare LF line ends, obsolete line
- * folding, whitespace before the colon, conflicting Content-Length, any Transfer-Encoding.
+ * folding, whitespace before the colon, conflicting Content-Length, Content-Length together
+ * with Transfer-Encoding, Transfer-Encoding in HTTP/1.0, and any transfer coding but chunked.
  */
 #include "http.h"
 
@@ -19,6 +20,7 @@ void http_limits_default(struct http_limits *l)
 	l->max_head = 32768;
 	l->max_fields = 100;
 	l->max_body = 1 << 20;
+	l->max_chunk_line = 1024;
 	l->header_timeout_ms = 10000;
 	l->body_timeout_ms = 30000;
 	l->idle_timeout_ms = 15000;
@@ -142,18 +144,85 @@ static int parse_field(char *line, struct http_request *req, const struct http_l
 	return 0;
 }
 
+/*
+ * Next non-empty element of a comma-separated field value (RFC 9110 §5.6.1) with its optional
+ * whitespace removed: returns its start and length in *n and advances *p, or NULL at the end.
+ */
+static const char *next_list_item(const char **p, size_t *n)
+{
+	const char *q = *p;
+
+	while (*q == ' ' || *q == '\t' || *q == ',')
+		q++;
+	if (!*q) {
+		*p = q;
+		return NULL;
+	}
+	const char *s = q;	/* neither whitespace nor comma: the item is not empty */
+
+	while (*q && *q != ',')
+		q++;
+	const char *e = q;
+
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	*p = q;
+	*n = (size_t)(e - s);
+	return s;
+}
+
+/*
+ * Transfer-Encoding, over every field line (RFC 9112 §6.1): the codings form one list, and the
+ * only one accepted is a single "chunked", which is then necessarily the final coding.
+ */
+static int check_transfer_coding(struct http_request *req, const char **why)
+{
+	unsigned chunked = 0, fields = 0;
+
+	for (unsigned i = 0; i < req->nfields; i++) {
+		if (strcasecmp(req->fields[i].name, "Transfer-Encoding"))
+			continue;
+		fields++;
+		const char *p = req->fields[i].value, *s;
+		size_t n;
+
+		while ((s = next_list_item(&p, &n))) {
+			if (n != 7 || strncasecmp(s, "chunked", 7)) {
+				*why = "unsupported transfer coding (only chunked is accepted)";
+				return 501;
+			}
+			chunked++;
+		}
+	}
+	if (!fields)
+		return 0;
+	if (chunked != 1) {
+		*why = chunked ? "chunked applied more than once" : "empty Transfer-Encoding";
+		return 400;
+	}
+	if (req->minor == 0) {
+		*why = "Transfer-Encoding in an HTTP/1.0 request";
+		return 400;
+	}
+	if (http_field(req, "Content-Length")) {
+		*why = "Content-Length together with Transfer-Encoding";
+		return 400;
+	}
+	req->chunked = true;
+	return 0;
+}
+
 static int check_semantics(struct http_request *req, const struct http_limits *lim,
 			   const char **why)
 {
 	bool have_cl = false;
+	int te = check_transfer_coding(req, why);
 
+	if (te)
+		return te;
 	for (unsigned i = 0; i < req->nfields; i++) {
 		const struct http_field *f = &req->fields[i];
 
-		if (!strcasecmp(f->name, "Transfer-Encoding")) {
-			*why = "Transfer-Encoding is not supported; send Content-Length";
-			return 501;
-		}
 		if (strcasecmp(f->name, "Content-Length"))
 			continue;
 		const char *p = f->value;
@@ -287,22 +356,12 @@ bool http_field_has_token(const struct http_request *req, const char *name, cons
 	for (unsigned i = 0; i < req->nfields; i++) {
 		if (strcasecmp(req->fields[i].name, name))
 			continue;
-		const char *p = req->fields[i].value;
+		const char *p = req->fields[i].value, *s;
+		size_t n;
 
-		while (*p) {
-			while (*p == ' ' || *p == '\t' || *p == ',')
-				p++;
-			const char *s = p;
-
-			while (*p && *p != ',')
-				p++;
-			const char *e = p;
-
-			while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-				e--;
-			if ((size_t)(e - s) == tl && !strncasecmp(s, token, tl))
+		while ((s = next_list_item(&p, &n)))
+			if (n == tl && !strncasecmp(s, token, tl))
 				return true;
-		}
 	}
 	return false;
 }

@@ -165,6 +165,9 @@ void metrics_handle(struct web *w, struct http_conn *c, const struct http_reques
 	    http_server_connections(w->http));
 	one(b, "smve_http_requests_total", "counter", "requests routed", (double)w->n.requests);
 	one(b, "smve_sessions", "gauge", "open sessions", auth_session_count(w->auth));
+	one(b, "smve_session_store_failures_total", "counter",
+	    "batches of session changes sessions.db could not commit",
+	    w->sessions ? (double)sessdb_failures(w->sessions) : 0);
 	one(b, "smve_logins_total", "counter", "successful logins", (double)w->n.logins);
 	one(b, "smve_login_failures_total", "counter", "failed logins", (double)w->n.login_failures);
 	one(b, "smve_login_limited_total", "counter", "logins refused by rate limiting",

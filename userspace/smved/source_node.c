@@ -153,9 +153,10 @@ static void node_online(struct node *n, bool online, const char *why)
 	int64_t now = smved_now_us();
 	char text[200];
 
-	if (n->online == online)
+	if (n->online_known && n->online == online)
 		return;
 	n->online = online;
+	n->online_known = true;
 	store_batch_begin(SM(b)->store);
 	if (n->idx >= 0)
 		store_set_raw(SM(b)->store, b->sp.ied_comm[n->idx], online, 0, now, now);
@@ -174,6 +175,15 @@ static void apply_state(struct node *n, const struct smve_rec_state *st, const u
 	struct bus *b = n->bus;
 	struct store *s = SM(b)->store;
 
+	/*
+	 * The coalesced STATE a reader gets first after open or seek carries the IED's current
+	 * online state: after a restart it is the only news of an IED whose last transition
+	 * (a STATUS record) lies before the cursor.
+	 */
+	if (st->flags & SMVE_STATE_ONLINE)
+		node_online(n, true, NULL);
+	else if (st->flags & SMVE_STATE_OFFLINE)
+		node_online(n, false, "not responding");
 	if (n->idx < 0 || (st->flags & SMVE_STATE_NEVER))
 		return;
 	store_batch_begin(s);

@@ -36,6 +36,7 @@ struct node {
 	uint64_t epoch, cursor;		/* cursor = next record seq to read */
 	bool consumer;
 	bool online;
+	bool online_known;		/* false until a STATE or STATUS record said which */
 	uint32_t next_ctl;
 	struct ctl_wait ctl[4];
 };

@@ -11,7 +11,10 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
+
+#include <event2/event.h>
 
 #include "api.h"
 #include "audit.h"
@@ -130,10 +133,12 @@ int web_config_key(struct web_config *wc, const char *section, const char *key, 
 		return set_uint(&wc->pbkdf2_iter, v, AUTH_MIN_ITER, 100000000, key, err, el);
 	if (!strcmp(key, "max_connections"))
 		return set_uint(&wc->http.max_connections, v, 1, 1000000, key, err, el);
-	if (!strcmp(key, "header_timeout_s") || !strcmp(key, "idle_timeout_s")) {
+	if (!strcmp(key, "header_timeout_s") || !strcmp(key, "idle_timeout_s") ||
+	    !strcmp(key, "body_timeout_s")) {
 		if (set_uint(&u, v, 1, 3600, key, err, el))
 			return -1;
-		*(key[0] == 'h' ? &wc->http.header_timeout_ms : &wc->http.idle_timeout_ms) = u * 1000;
+		*(key[0] == 'h' ? &wc->http.header_timeout_ms
+		  : key[0] == 'i' ? &wc->http.idle_timeout_ms : &wc->http.body_timeout_ms) = u * 1000;
 		return 0;
 	}
 	if (!strcmp(key, "max_body_kib")) {
@@ -144,6 +149,8 @@ int web_config_key(struct web_config *wc, const char *section, const char *key, 
 	}
 	if (!strcmp(key, "session_idle_s"))
 		return set_uint(&wc->auth.session_idle_s, v, 10, 86400 * 30, key, err, el);
+	if (!strcmp(key, "session_touch_s"))
+		return set_uint(&wc->auth.session_touch_s, v, 1, 3600, key, err, el);
 	if (!strcmp(key, "session_max_s"))
 		return set_uint(&wc->auth.session_max_s, v, 10, 86400 * 365, key, err, el);
 	if (!strcmp(key, "login_max_failures"))
@@ -335,6 +342,86 @@ static void raise_nofile(void)
 		smved_log(LOG_WARNING, "cannot raise RLIMIT_NOFILE: %s", strerror(errno));
 }
 
+/* Identity of the users file's current version; zeros when it is missing. */
+static void users_stat(const char *path, struct timespec *mtime, ino_t *ino, off_t *size)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		memset(&st, 0, sizeof(st));
+	*mtime = st.st_mtim;
+	*ino = st.st_ino;
+	*size = st.st_size;
+}
+
+/*
+ * `smved --add-user` and hand edits change the users file under a running smved: re-read it
+ * when its identity changes, so that removed users, new roles and new passwords end their
+ * sessions within seconds, not at the next SIGHUP.
+ */
+static void on_users_watch(evutil_socket_t fd, short what, void *arg)
+{
+	struct web *w = arg;
+	struct timespec mt;
+	ino_t ino;
+	off_t size;
+	char err[512];
+
+	(void)fd;
+	(void)what;
+	users_stat(w->cfg.users, &mt, &ino, &size);
+	if (mt.tv_sec == w->users_mtime.tv_sec && mt.tv_nsec == w->users_mtime.tv_nsec &&
+	    ino == w->users_ino && size == w->users_size)
+		return;
+	w->users_mtime = mt;
+	w->users_ino = ino;
+	w->users_size = size;
+	unsigned before = auth_session_count(w->auth);
+
+	if (auth_load_users(w->auth, w->cfg.users, err, sizeof(err)) < 0) {
+		smved_log(LOG_ERR, "web: users file changed but is not valid, keeping the old "
+			  "users: %s", err);
+		return;
+	}
+	smved_log(LOG_NOTICE, "web: users file changed: %u users, %u sessions ended",
+		  auth_user_count(w->auth), before - auth_session_count(w->auth));
+}
+
+/* A users file change seen by a running smved (watch, SIGHUP): audited like --add-user. */
+static void on_user_change(void *arg, const char *user, enum role role, const char *change)
+{
+	struct web *w = arg;
+	char detail[160];
+
+	snprintf(detail, sizeof(detail), "{\"user\":\"%s\",\"role\":\"%s\",\"change\":\"%s\","
+		 "\"source\":\"users file\"}", user, role_name(role), change);
+	web_audit(w, strcmp(change, "removed") ? "user_set" : "user_removed", NULL, "local", detail);
+}
+
+/* Sessions survive restarts in the state directory (sessdb.h). */
+static int open_sessions(struct web *w, char *err, size_t el)
+{
+	const char *dir = w->sm->cfg ? w->sm->cfg->state_dir : "";
+	char path[PATH_MAX];
+
+	if (!*dir) {
+		smved_log(LOG_WARNING, "web: no state_dir: sessions end when smved stops");
+		return 0;
+	}
+	if ((size_t)snprintf(path, sizeof(path), "%s/sessions.db", dir) >= sizeof(path)) {
+		snprintf(err, el, "state_dir too long");
+		return -1;
+	}
+	if (!(w->sessions = sessdb_open(path, err, el)))
+		return -1;
+	int n = auth_attach_store(w->auth, w->sessions, smved_now_us(), err, el);
+
+	if (n < 0)
+		return -1;
+	smved_log(LOG_INFO, "web: %d sessions restored from %s", n, path);
+	return 0;
+}
+
 static int web_open(struct web *w, char *err, size_t el)
 {
 	struct web_config *wc = &w->cfg;
@@ -347,8 +434,12 @@ static int web_open(struct web *w, char *err, size_t el)
 	}
 	if (auth_load_users(w->auth, wc->users, err, el) < 0)
 		return -1;
+	users_stat(wc->users, &w->users_mtime, &w->users_ino, &w->users_size);
+	if (open_sessions(w, err, el))
+		return -1;
 	if (!(w->audit = audit_open(wc->audit, err, el)))
 		return -1;
+	auth_set_change_cb(w->auth, on_user_change, w);
 	if (*wc->web_root && !(w->root = static_root_open(wc->web_root, err, el))) {
 		/* No HMI is not fatal: REST and WebSocket still work. */
 		smved_log(LOG_WARNING, "%s; static files disabled", err);
@@ -395,6 +486,11 @@ int web_start(struct smved *sm, const struct web_config *wc)
 
 	if (!(w->http = http_server_new(sm->base, &o, err, sizeof(err))))
 		goto fail;
+	w->users_watch = event_new(sm->base, -1, EV_PERSIST, on_users_watch, w);
+	if (!w->users_watch || event_add(w->users_watch, &(struct timeval){ 2, 0 })) {
+		snprintf(err, sizeof(err), "cannot start the users file watch");
+		goto fail;
+	}
 	sm->web = w;
 	smved_log(LOG_NOTICE, "web: listening on %s (port %d)%s, %u users, anonymous %s",
 		  wc->listen, http_server_port(w->http), *wc->tls_cert ? " with TLS" : "",
@@ -431,6 +527,7 @@ int web_reload(struct smved *sm, const struct web_config *wc)
 		smved_log(LOG_ERR, "web: reload: %s", err);
 		return -1;
 	}
+	users_stat(nc.users, &w->users_mtime, &w->users_ino, &w->users_size);
 	auth_set_opts(w->auth, &nc.auth);
 	if (strcmp(nc.web_root, w->cfg.web_root)) {
 		struct static_root *r = static_root_open(nc.web_root, err, sizeof(err));
@@ -463,7 +560,10 @@ void web_stop(struct smved *sm)
 	static_root_close(w->vendor);
 	screens_free(w->screens);
 	audit_close(w->audit);
+	if (w->users_watch)
+		event_free(w->users_watch);
 	auth_free(w->auth);
+	sessdb_close(w->sessions);	/* after auth: every change it queued is written */
 	free(w);
 	sm->web = NULL;
 }
@@ -478,13 +578,22 @@ int web_add_user(struct smved *sm, const struct web_config *wc, const char *name
 	snprintf(audit_path, sizeof(audit_path), "%s", wc->audit);
 	default_path(users, sizeof(users), sm->config_path, "users");
 	default_audit(audit_path, sizeof(audit_path), sm);
-	if (auth_users_file_set(users, name, r, password, wc->pbkdf2_iter, err, errlen))
-		return -1;
 	struct audit *a = audit_open(audit_path, err, errlen);
+	bool running = !a && errno == EWOULDBLOCK;
 	char detail[128];
 
-	if (!a)
+	if (!a && !running)
 		return -1;
+	if (auth_users_file_set(users, name, r, password, wc->pbkdf2_iter, err, errlen)) {
+		audit_close(a);
+		return -1;
+	}
+	if (running) {
+		/* Its users file watch applies the change, ends the sessions and audits it. */
+		smved_log(LOG_NOTICE, "smved is running: it applies this change within seconds, "
+			  "ends %s's sessions and records the change in its audit log", name);
+		return 0;
+	}
 	snprintf(detail, sizeof(detail), "{\"user\":\"%s\",\"role\":\"%s\"}", name, role_name(r));
 	int rc = audit_log(a, smved_now_us(), "user_set", NULL, NULL, "local", detail);
 

@@ -8,6 +8,8 @@
 #define SMVED_WEB_H
 
 #include <limits.h>
+#include <sys/types.h>
+#include <time.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -73,6 +75,11 @@ struct web {
 	struct static_root *vendor;	/* /vendor/, NULL: from root */
 	struct screens *screens;	/* /screens/ from the points folder */
 	struct auth *auth;
+	struct sessdb *sessions;	/* <state_dir>/sessions.db; NULL without a state_dir */
+	struct event *users_watch;	/* re-reads the users file when it changes */
+	struct timespec users_mtime;
+	ino_t users_ino;
+	off_t users_size;
 	struct audit *audit;
 	struct ws_hub *ws;
 	struct web_counters n;

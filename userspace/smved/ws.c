@@ -496,7 +496,7 @@ void ws_handle(struct ws_hub *h, struct http_conn *hc, const struct http_request
 		http_respond_error(hc, 400, "bad_key", "Sec-WebSocket-Key must be 16 bytes in base64");
 		return;
 	}
-	if (req->content_length) {
+	if (req->content_length || req->chunked) {
 		http_respond_error(hc, 400, "bad_request", "a handshake carries no body");
 		return;
 	}

@@ -64,7 +64,7 @@ try:
         (b"GET /\x01 HTTP/1.1\r\nHost: x\r\n\r\n", 400, "control byte in target"),
         (b"GET / HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n", 400, "obs-fold"),
         (b"GET / HTTP/1.1\nHost: x\n\n", None, "bare-LF request gets no response but a timeout"),
-        (b"POST /api/v1/login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", 501, "chunked body"),
+        (b"POST /api/v1/login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "gzip coding"),
         (b"POST /api/v1/login HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400,
          "conflicting Content-Length"),
         (b"POST /api/v1/login HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n", 413, "body over 1 MiB"),

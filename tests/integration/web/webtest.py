@@ -89,12 +89,25 @@ class Smved:
                                input=pw + "\n", text=True, capture_output=True)
             if r.returncode:
                 raise RuntimeError("add-user %s: %s" % (name, r.stderr))
-        self.log = open(os.path.join(self.dir, "smved.log"), "w")
-        cmd = [binary, "-c", self.conf, "-v"]
+        self.binary = binary
+        self.cmd = [binary, "-c", self.conf, "-v"]
         if valgrind:
-            cmd = ["valgrind", "--error-exitcode=99", "--leak-check=full", "--errors-for-leak-kinds=definite",
-                   "-q"] + cmd
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+            self.cmd = ["valgrind", "--error-exitcode=99", "--leak-check=full", "--errors-for-leak-kinds=definite",
+                        "-q"] + self.cmd
+        self.valgrind = valgrind
+        self.log = open(os.path.join(self.dir, "smved.log"), "w")
+        self._launch()
+
+    def restart(self):
+        """SIGTERM, then the same smved on the same directory and port; returns the exit status."""
+        rc = self.stop()
+        self.log = open(os.path.join(self.dir, "smved.log"), "a")
+        self._launch()
+        return rc
+
+    def _launch(self):
+        valgrind = self.valgrind
+        self.proc = subprocess.Popen(self.cmd, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + (30 if valgrind else 10)
         while time.time() < deadline:
             try:

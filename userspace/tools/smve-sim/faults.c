@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <smve/mara.h>
 
 void faults_init(struct faults *f, uint64_t seed)
@@ -30,7 +31,7 @@ static void parse_delay(struct faults *f, const char *arg)
 
 static void parse_silence(struct faults *f, const char *arg)
 {
-	char buf[64], *colon;
+	char buf[64], *colon, *at;
 
 	if (f->nsilence == FAULTS_MAX_SILENCE)
 		sim_usage_error("--silence: at most %d addresses",
@@ -38,6 +39,12 @@ static void parse_silence(struct faults *f, const char *arg)
 	if (strlen(arg) >= sizeof(buf))
 		sim_usage_error("--silence: '%s' is too long", arg);
 	strcpy(buf, arg);
+	at = strchr(buf, '@');
+	if (at) {
+		*at++ = '\0';
+		f->silence[f->nsilence].after_s =
+			sim_parse_double(at, 0, 86400, "--silence AFTER_S");
+	}
 	colon = strchr(buf, ':');
 	if (colon)
 		*colon++ = '\0';
@@ -134,9 +141,23 @@ bool faults_silenced(struct faults *f, uint8_t addr)
 {
 	unsigned int i;
 
-	for (i = 0; i < f->nsilence; i++)
-		if (f->silence[i].addr == addr)
-			return rng_chance(&f->rng, f->silence[i].p);
+	for (i = 0; i < f->nsilence; i++) {
+		if (f->silence[i].addr != addr)
+			continue;
+		if (f->silence[i].after_s > 0) {
+			/* An IED that answers for a while, then goes away: offline mid-run. */
+			struct timespec ts;
+			int64_t now;
+
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+			if (!f->silence[i].first_ns)
+				f->silence[i].first_ns = now;
+			if (now - f->silence[i].first_ns < (int64_t)(f->silence[i].after_s * 1e9))
+				return false;
+		}
+		return rng_chance(&f->rng, f->silence[i].p);
+	}
 	return false;
 }
 

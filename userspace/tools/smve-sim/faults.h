@@ -32,6 +32,8 @@ struct faults {
 	struct {
 		uint8_t addr;
 		double p;
+		double after_s;		/* silent only this long after the first request to addr */
+		int64_t first_ns;	/* CLOCK_MONOTONIC of that request, 0 before it */
 	} silence[FAULTS_MAX_SILENCE];
 };
 
