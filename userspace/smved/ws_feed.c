@@ -432,8 +432,8 @@ static void collect(const struct point *p, void *arg)
 	ch->v[ch->n++] = p;
 }
 
-static struct ws_blob *delta_blob(const struct ws_group *g, const struct changed *ch,
-				   uint64_t seq, long long now_ms)
+struct ws_blob *ws_delta_frame(const struct ws_group *g, const struct point *const *v, size_t n,
+			       uint64_t seq, long long now_ms)
 {
 	struct jb jb = { 0 };
 	struct ws_blob *b = NULL;
@@ -441,13 +441,13 @@ static struct ws_blob *delta_blob(const struct ws_group *g, const struct changed
 
 	jb_printf(&jb, "{\"type\":\"delta\",\"seq\":%llu,\"time\":%lld,\"points\":[",
 		  (unsigned long long)seq, now_ms);
-	for (size_t i = 0; i < ch->n; i++) {
-		if (!group_match(g, ch->v[i]))
+	for (size_t i = 0; i < n; i++) {
+		if (!group_match(g, v[i]))
 			continue;
 		if (any)
 			jb_add(&jb, ",", 1);
 		any = true;
-		point_entry(&jb, ch->v[i]);
+		point_entry(&jb, v[i]);
 	}
 	jb_add(&jb, "]}", 2);
 	if (any && !jb.oom)
@@ -498,7 +498,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		/* One frame per group per tick, built for the group's first ready client. */
 		if (g->tick_seq != h->seq) {
 			g->tick_seq = h->seq;
-			g->tick_blob = delta_blob(g, &ch, h->seq, now);
+			g->tick_blob = ws_delta_frame(g, ch.v, ch.n, h->seq, now);
 			h->st.frames_built += g->tick_blob != NULL;
 		}
 		if (g->tick_blob)

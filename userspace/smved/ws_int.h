@@ -100,6 +100,12 @@ size_t ws_hard_bound(const struct ws_hub *h);
 /* ws_feed.c */
 int ws_feed_start(struct ws_hub *h);
 void ws_feed_stop(struct ws_hub *h);
+/*
+ * The delta frame of group @g for the changed points @v[0..n) (those the group matches), or
+ * NULL when none matches.  Built once per tick and group; shared by reference.
+ */
+struct ws_blob *ws_delta_frame(const struct ws_group *g, const struct point *const *v, size_t n,
+			       uint64_t seq, long long now_ms);
 /* A new client: hello, dict, snapshot of everything (group "all"). */
 void ws_feed_welcome(struct ws_client *c);
 /* A text message from the client (valid UTF-8, ≤ 64 KiB). */
