@@ -104,9 +104,9 @@ static void add_event(struct source_tcp *s, const struct journal_new *ev, bool i
 {
 	struct journal_batch *b;
 
-	if (in_batch && s->batch) {
-		if (journal_batch_add(s->batch, ev) < 0) {
-			/* The reply's batch is incomplete: drop it, the reply is re-asked. */
+	if (in_batch) {
+		/* An incomplete reply batch is dropped whole (on_reply re-asks the SEQ). */
+		if (s->batch && journal_batch_add(s->batch, ev) < 0) {
 			journal_batch_free(s->batch);
 			s->batch = NULL;
 		}
@@ -247,53 +247,6 @@ static void ied_flags(struct source_tcp *s, const struct smve_master_result *r)
 			comm_event(s, v->addr, !nr, NULL, true);
 		}
 	}
-}
-
-void source_apply_values(struct store *st, const struct source_points *sp,
-			 const struct smve_master_result *r, unsigned layout_count,
-			 const bool *ied_nr, int64_t now)
-{
-	const struct mara_sections *sec = &r->sections;
-
-	if (r->view_count != layout_count)
-		return;
-	store_batch_begin(st);
-	for (unsigned i = 0; i < r->view_count; i++)
-		if (r->views[i].complete && r->views[i].sv_len)
-			store_set_raw(st, sp->ied_comm[i], !ied_nr[i], 0, now, now);
-	for (size_t k = 0; k < sp->n; k++) {
-		const struct binding *b = &sp->b[k];
-		uint32_t raw;
-		uint8_t q = 0;
-
-		if (b->ied_idx >= r->view_count || !r->views[b->ied_idx].complete)
-			continue;
-		switch (b->kind) {
-		case POINT_SV:
-			if (b->elem >= sec->sv_len)
-				continue;
-			raw = sec->sv[b->elem];
-			if (b->bit >= 0)
-				raw = (raw >> b->bit) & 1;
-			break;
-		case POINT_DI:
-			if (b->elem >= sec->di_words)
-				continue;
-			raw = ((unsigned)mara_word(sec->di, b->elem) >> b->bit) & 1;
-			break;
-		case POINT_AI:
-			if (b->elem >= sec->ai_words)
-				continue;
-			raw = mara_word(sec->ai, b->elem);
-			/* §5.12 rule 1: a not-responding IED's AIs are qualified. */
-			q = ied_nr[b->ied_idx] ? 1 : mara_ai_q((u16)raw);
-			break;
-		default:
-			continue;
-		}
-		store_set_raw(st, b->id, raw, q, now, now);
-	}
-	store_batch_end(st);
 }
 
 static void layout_check(struct source_tcp *s, const struct smve_master_result *r)

@@ -18,6 +18,7 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
@@ -148,6 +149,27 @@ void ws_client_send_blob(struct ws_client *c, struct ws_blob *b)
 	}
 	c->hub->st.frames_sent++;
 	c->hub->st.bytes_sent += b->len;
+}
+
+void ws_client_flush(struct ws_client *c)
+{
+	struct evbuffer *out;
+
+	/*
+	 * Only plain sockets (TLS must go through its bufferevent), and only clients whose write
+	 * callback we do not wait for (replay, resnapshot and close are driven from it).
+	 */
+	if (c->closing || c->dead || c->in_recv || c->replaying || c->lagging ||
+	    bufferevent_openssl_get_ssl(c->bev))
+		return;
+	out = bufferevent_get_output(c->bev);
+	if (!evbuffer_get_length(out))
+		return;
+	/* The bufferevent keeps its output's start frozen between its own writes. */
+	evbuffer_unfreeze(out, 1);
+	/* An error is left for the bufferevent's own write, which reports it (on_event). */
+	(void)evbuffer_write(out, bufferevent_getfd(c->bev));
+	evbuffer_freeze(out, 1);
 }
 
 void ws_client_send_text(struct ws_client *c, const char *json, size_t len)

@@ -87,32 +87,65 @@ static void jb_str(struct jb *b, const char *s)
 	jb_add(b, "\"", 1);
 }
 
+/*
+ * Decimal digits of @v, with at least @min_digits (zero padded).  The delta hot path formats a
+ * few integers per point: printf's format parsing was most of a delta's cost.
+ */
+static void jb_u64(struct jb *b, uint64_t v, int min_digits)
+{
+	char tmp[24];
+	int i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v || (int)sizeof(tmp) - i < min_digits);
+	jb_add(b, tmp + i, sizeof(tmp) - (size_t)i);
+}
+
 static void jb_num(struct jb *b, double v)
 {
-	if (isfinite(v))
+	/* Integral values below 1e10 print exactly as %.10g would, without printf. */
+	if (v > -1e10 && v < 1e10 && v == (double)(int64_t)v) {
+		if (v < 0) {
+			jb_add(b, "-", 1);
+			v = -v;
+		}
+		jb_u64(b, (uint64_t)v, 1);
+	} else if (isfinite(v)) {
 		jb_printf(b, "%.10g", v);
-	else
+	} else {
 		jb_add(b, "null", 4);
+	}
 }
 
 /* One point in a snapshot or delta: [id, value, raw, q, stale, source_ms(, text)]. */
 static void point_entry(struct jb *b, const struct point *p)
 {
+	jb_add(b, "[", 1);
+	jb_u64(b, p->id, 1);
 	if (p->flags & POINT_F_REMOVED) {
-		jb_printf(b, "[%u,null]", p->id);
+		jb_add(b, ",null]", 6);
 		return;
 	}
-	jb_printf(b, "[%u,", p->id);
+	jb_add(b, ",", 1);
 	if (p->flags & POINT_F_NEVER)
 		jb_add(b, "null", 4);
 	else
 		jb_num(b, p->value);
-	jb_printf(b, ",%u,%u,%d,", p->raw, p->q, (p->flags & POINT_F_STALE) ? 1 : 0);
+	jb_add(b, ",", 1);
+	jb_u64(b, p->raw, 1);
+	jb_add(b, ",", 1);
+	jb_u64(b, p->q, 1);
+	jb_add(b, (p->flags & POINT_F_STALE) ? ",1," : ",0,", 3);
 	/* Milliseconds with microsecond fraction: latency measurements need sub-ms resolution. */
-	if (p->src_us > 0)
-		jb_printf(b, "%lld.%03d", (long long)(p->src_us / 1000), (int)(p->src_us % 1000));
-	else
+	if (p->src_us > 0) {
+		jb_u64(b, (uint64_t)(p->src_us / 1000), 1);
+		jb_add(b, ".", 1);
+		jb_u64(b, (uint64_t)(p->src_us % 1000), 3);
+	} else {
 		jb_add(b, "null", 4);
+	}
 	if (p->kind == POINT_DERIVED && p->text) {
 		jb_add(b, ",", 1);
 		jb_str(b, p->text);
@@ -501,8 +534,10 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 			g->tick_blob = ws_delta_frame(g, ch.v, ch.n, h->seq, now);
 			h->st.frames_built += g->tick_blob != NULL;
 		}
-		if (g->tick_blob)
+		if (g->tick_blob) {
 			ws_client_send_blob(c, g->tick_blob);
+			ws_client_flush(c);
+		}
 	}
 	for (struct ws_group *g = h->groups; g; g = g->next) {
 		ws_blob_put(g->tick_blob);

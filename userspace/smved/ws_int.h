@@ -91,6 +91,11 @@ struct ws_hub {
 /* ws.c */
 void ws_client_send_blob(struct ws_client *c, struct ws_blob *b);
 void ws_client_send_text(struct ws_client *c, const char *json, size_t len);
+/*
+ * Hand what is queued to the kernel now (one write per client per tick) instead of at the next
+ * loop iteration; skipped for TLS and for clients driven by their write callback.
+ */
+void ws_client_flush(struct ws_client *c);
 /* Starts the close handshake with code and reason (reason: UTF-8, < 123 bytes). */
 void ws_client_close(struct ws_client *c, uint16_t code, const char *reason);
 size_t ws_client_queued(const struct ws_client *c);
