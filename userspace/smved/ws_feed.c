@@ -179,6 +179,8 @@ static bool group_match(const struct ws_group *g, const struct point *p)
 
 static void group_free(struct ws_group *g)
 {
+	ws_blob_put(g->dict_blob);
+	ws_blob_put(g->snap_blob);
 	for (unsigned i = 0; i < g->nprefixes; i++)
 		free(g->prefixes[i]);
 	free(g->prefixes);
@@ -267,13 +269,42 @@ static void send_jb(struct ws_client *c, struct jb *b)
 	*b = (struct jb){ 0 };
 }
 
-/* dict + snapshot of the client's group (per client: needed at start and after lag only). */
+/* The group's text of kind dict or snapshot, built by walking the store. */
+static struct ws_blob *group_build(struct ws_hub *h, const struct ws_group *g, bool dict)
+{
+	struct store *s = h->w->sm->store;
+	struct jb b = { 0 };
+	struct build x = { &b, g, true, dict };
+	struct ws_blob *blob = NULL;
+
+	if (dict)
+		jb_printf(&b, "{\"type\":\"dict\",\"gen\":%llu,\"points\":[",
+			  (unsigned long long)(s ? store_dict_gen(s) : 0));
+	else
+		jb_printf(&b, "{\"type\":\"snapshot\",\"seq\":%llu,\"time\":%lld,\"points\":[",
+			  (unsigned long long)h->seq, (long long)(smved_now_us() / 1000));
+	if (s)
+		store_foreach(s, build_visit, &x);
+	jb_add(&b, "]}", 2);
+	if (!b.oom && b.p)
+		blob = ws_blob_text(b.p, b.len);
+	free(b.p);
+	h->st.state_builds++;
+	return blob;
+}
+
+/*
+ * dict + snapshot of the client's group.  Both are built once per group and shared while
+ * nothing changed (dictionary generation; store version and delta seq): with 20k points each is
+ * megabytes, and clients connecting together (or resnapshotting after a reload) must not each
+ * hold a private copy in their output queue.
+ */
 static void send_state(struct ws_client *c)
 {
 	struct ws_hub *h = c->hub;
 	struct store *s = h->w->sm->store;
-	struct jb b = { 0 };
-	struct build x = { &b, c->group, true, true };
+	struct ws_group *g = c->group;
+	uint64_t gen = s ? store_dict_gen(s) : 0, ver = s ? store_version(s) : 0;
 
 	/* Never pile a snapshot onto a client that is not reading: it gets one once drained. */
 	if (ws_client_queued(c) > ws_soft_bound(h)) {
@@ -282,21 +313,22 @@ static void send_state(struct ws_client *c)
 		c->lagging = true;
 		return;
 	}
-
-	jb_printf(&b, "{\"type\":\"dict\",\"gen\":%llu,\"points\":[",
-		  (unsigned long long)(s ? store_dict_gen(s) : 0));
-	if (s)
-		store_foreach(s, build_visit, &x);
-	jb_add(&b, "]}", 2);
-	send_jb(c, &b);
-	x.first = true;
-	x.dict = false;
-	jb_printf(&b, "{\"type\":\"snapshot\",\"seq\":%llu,\"time\":%lld,\"points\":[",
-		  (unsigned long long)h->seq, (long long)(smved_now_us() / 1000));
-	if (s)
-		store_foreach(s, build_visit, &x);
-	jb_add(&b, "]}", 2);
-	send_jb(c, &b);
+	if (!g->dict_blob || g->dict_gen != gen) {
+		ws_blob_put(g->dict_blob);
+		g->dict_blob = group_build(h, g, true);
+		g->dict_gen = gen;
+	}
+	if (!g->snap_blob || g->snap_gen != gen || g->snap_version != ver || g->snap_seq != h->seq) {
+		ws_blob_put(g->snap_blob);
+		g->snap_blob = group_build(h, g, false);
+		g->snap_gen = gen;
+		g->snap_version = ver;
+		g->snap_seq = h->seq;
+	}
+	if (g->dict_blob)
+		ws_client_send_blob(c, g->dict_blob);
+	if (g->snap_blob)
+		ws_client_send_blob(c, g->snap_blob);
 	c->lagging = false;
 	h->st.snapshots++;
 }

@@ -43,6 +43,9 @@ struct ws_group {
 	unsigned nclients;
 	uint64_t tick_seq;		/* tick for which tick_blob was built */
 	struct ws_blob *tick_blob;	/* this tick's delta (NULL: nothing for this group) */
+	/* The last dict and snapshot sent, shared while still current (see ws_feed.c send_state). */
+	struct ws_blob *dict_blob, *snap_blob;
+	uint64_t dict_gen, snap_gen, snap_version, snap_seq;
 	struct ws_group *next;
 };
 
