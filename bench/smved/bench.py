@@ -141,7 +141,7 @@ def ingest():
         return None
     print("\n[ingest: smved's decode -> store -> delta code on one core, %.1f s]" % SECONDS)
     out = subprocess.run([b, str(SECONDS)], stdout=subprocess.PIPE, text=True, timeout=120).stdout
-    lines = out.strip().splitlines()
+    lines = out.rstrip().splitlines()
     for line in lines[:-1]:
         print(line)
     try:

@@ -6,9 +6,10 @@
  * commit, subscribers hear of the events in id order, the duplicate filter
  * works across batches, cancelled owners are never called back, and a crash
  * between submit and commit neither stores part of a batch nor lets its
- * callback (the acknowledgement) run.
+ * callback (the acknowledgement) run.  Trend samples join the same commit.
  */
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 
 #include <event2/event.h>
 
+#include "history.h"
 #include "journal.h"
 #include "tap.h"
 
@@ -117,6 +119,15 @@ static int count_events(struct journal *j)
 	return n;
 }
 
+static void hist_cb(int64_t t_us, double v, uint8_t q, bool stale, void *arg)
+{
+	(void)t_us;
+	(void)v;
+	(void)q;
+	(void)stale;
+	(void)arg;
+}
+
 static void test_group(void)
 {
 	struct event_base *base = event_base_new();
@@ -157,6 +168,20 @@ static void test_group(void)
 	   "a batch with events persists its state in the same transaction");
 	OK(journal_get_state(j, "tcp:C", &st) == 1 && st.seq == 0x55,
 	   "a batch without events persists its state");
+
+	/* Trend samples ride the same group commit. */
+	{
+		struct journal_batch *hb = journal_batch_new();
+		int before = r.calls, tag = 9, n = 0;
+
+		for (int i = 0; i < 3; i++)
+			journal_batch_history(hb, "E4.1.AI0", 1700000000000000LL + i, 1.5 * i, 0, false);
+		OK(!journal_submit(j, hb, &r, done_cb, &tag, sizeof(tag)), "history batch queued");
+		run_until(base, &r, before + 1);
+		n = history_query(j, "E4.1.AI0", 0, INT64_MAX, 0, hist_cb, NULL);
+		IS(n, 3, "history samples committed by the writer");
+		r.calls = before;
+	}
 
 	/* The duplicate filter sees what an earlier batch stored. */
 	OK(!submit(j, &r, "A", 2, 0x10, 0x22, 4), "the same records again");

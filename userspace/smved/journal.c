@@ -102,7 +102,9 @@ int journal_conn_prepare(struct journal *j, struct jconn *c)
 	    prepare_on(j, c->db, &c->dedup_put,
 		       "INSERT OR REPLACE INTO dedup VALUES(?,?,?,?)") < 0 ||
 	    prepare_on(j, c->db, &c->state_put,
-		       "INSERT OR REPLACE INTO source_state VALUES(?,?,?,?,?,?,?)") < 0)
+		       "INSERT OR REPLACE INTO source_state VALUES(?,?,?,?,?,?,?)") < 0 ||
+	    prepare_on(j, c->db, &c->ins_history,
+		       "INSERT INTO history VALUES(?,?,?,?,?)") < 0)
 		return -1;
 	return 0;
 }
@@ -113,6 +115,7 @@ void journal_conn_finalize(struct jconn *c)
 	sqlite3_finalize(c->dedup_get);
 	sqlite3_finalize(c->dedup_put);
 	sqlite3_finalize(c->state_put);
+	sqlite3_finalize(c->ins_history);
 	*c = (struct jconn){ .db = c->db };
 }
 

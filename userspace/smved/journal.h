@@ -193,6 +193,12 @@ int journal_batch_add(struct journal_batch *b, const struct journal_new *ev);
 /* Record @key's state in @b (the last one for a key wins).  0, or -1 when full. */
 int journal_batch_state(struct journal_batch *b, const char *key,
 			const struct journal_state *st);
+/*
+ * Add an analog history sample (history.c) to @b: trends ride the same
+ * group commit instead of an fsync of their own on the loop.  0 or -1.
+ */
+int journal_batch_history(struct journal_batch *b, const char *tag, int64_t t_us,
+			  double value, uint8_t q, bool stale);
 /* Number of events in @b. */
 unsigned journal_batch_count(const struct journal_batch *b);
 /* Free a batch that was not submitted.  NULL is allowed. */

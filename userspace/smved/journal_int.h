@@ -23,7 +23,7 @@ struct journal_sub {
 /* One connection's write statements: the loop's (journal.c) and the writer thread's own. */
 struct jconn {
 	sqlite3 *db;
-	sqlite3_stmt *ins_event, *dedup_get, *dedup_put, *state_put;
+	sqlite3_stmt *ins_event, *dedup_get, *dedup_put, *state_put, *ins_history;
 };
 
 struct journal {

@@ -28,6 +28,7 @@
 
 #include "journal_int.h"
 #include "smved.h"
+#include "store.h"
 
 struct journal_batch {
 	struct journal_batch *next;
@@ -44,6 +45,14 @@ struct journal_batch {
 		struct journal_state st;
 	} states[JOURNAL_BATCH_STATES];
 	unsigned nstates;
+	struct hist_row {
+		char tag[STORE_TAG_MAX];
+		int64_t t_us;
+		double value;
+		uint8_t q;
+		bool stale;
+	} *hist;
+	size_t nhist, hcap;
 	struct journal_result res;
 };
 
@@ -82,6 +91,7 @@ void journal_batch_free(struct journal_batch *b)
 	for (unsigned i = 0; i < b->nev; i++)
 		free(b->evs[i]);
 	free(b->evs);
+	free(b->hist);
 	free(b);
 }
 
@@ -136,6 +146,31 @@ int journal_batch_add(struct journal_batch *b, const struct journal_new *ev)
 	return 0;
 }
 
+int journal_batch_history(struct journal_batch *b, const char *tag, int64_t t_us,
+			  double value, uint8_t q, bool stale)
+{
+	struct hist_row *r;
+
+	if (strlen(tag) >= STORE_TAG_MAX)
+		return -1;
+	if (b->nhist == b->hcap) {
+		size_t cap = b->hcap ? 2 * b->hcap : 64;
+		struct hist_row *n = realloc(b->hist, cap * sizeof(*n));
+
+		if (!n)
+			return -1;
+		b->hist = n;
+		b->hcap = cap;
+	}
+	r = &b->hist[b->nhist++];
+	memcpy(r->tag, tag, strlen(tag) + 1);
+	r->t_us = t_us;
+	r->value = value;
+	r->q = q;
+	r->stale = stale;
+	return 0;
+}
+
 int journal_batch_state(struct journal_batch *b, const char *key,
 			const struct journal_state *st)
 {
@@ -187,6 +222,22 @@ static int write_batch(struct journal *j, struct jconn *c, struct journal_batch 
 	for (unsigned i = 0; i < b->nstates; i++)
 		if (journal_conn_put_state(j, c, b->states[i].key, &b->states[i].st) < 0)
 			return -1;
+	for (size_t i = 0; i < b->nhist; i++) {
+		sqlite3_stmt *st = c->ins_history;
+		int rc;
+
+		sqlite3_bind_text(st, 1, b->hist[i].tag, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, b->hist[i].t_us);
+		sqlite3_bind_double(st, 3, b->hist[i].value);
+		sqlite3_bind_int(st, 4, b->hist[i].q);
+		sqlite3_bind_int(st, 5, b->hist[i].stale);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			journal_conn_error(j, c->db, "insert history");
+			return -1;
+		}
+	}
 	return 0;
 }
 

@@ -566,10 +566,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 			g->tick_blob = ws_delta_frame(g, ch.v, ch.n, h->seq, now);
 			h->st.frames_built += g->tick_blob != NULL;
 		}
-		if (g->tick_blob) {
-			ws_client_send_blob(c, g->tick_blob);
-			ws_client_flush(c);
-		}
+		if (g->tick_blob)
+			ws_client_send_now(c, g->tick_blob);
 	}
 	for (struct ws_group *g = h->groups; g; g = g->next) {
 		ws_blob_put(g->tick_blob);

@@ -95,10 +95,10 @@ struct ws_hub {
 void ws_client_send_blob(struct ws_client *c, struct ws_blob *b);
 void ws_client_send_text(struct ws_client *c, const char *json, size_t len);
 /*
- * Hand what is queued to the kernel now (one write per client per tick) instead of at the next
- * loop iteration; skipped for TLS and for clients driven by their write callback.
+ * Like ws_client_send_blob(), but when the client's queue is empty the frame goes straight to the
+ * socket (plain TCP, clients not driven by their write callback); what does not fit is queued.
  */
-void ws_client_flush(struct ws_client *c);
+void ws_client_send_now(struct ws_client *c, struct ws_blob *b);
 /* Starts the close handshake with code and reason (reason: UTF-8, < 123 bytes). */
 void ws_client_close(struct ws_client *c, uint16_t code, const char *reason);
 size_t ws_client_queued(const struct ws_client *c);
