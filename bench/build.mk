@@ -6,5 +6,13 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBSMVE_LINK)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
 
-bench: all $(BENCH_BINS)
+bench: all $(BENCH_BINS) $(SMVED_BENCH_INGEST)
 	@bench/run $(BUILD)
+
+# smved's ingest path (bench/smved/ingest.c) links the daemon's modules; bench/smved/run runs it.
+SMVED_BENCH_INGEST := $(BUILD)/bench/smved/ingest
+$(BUILD)/obj/bench/smved/ingest.o: XCFLAGS += $(SMVED_CFLAGS) -I$(TOP)/userspace/smved
+$(SMVED_BENCH_INGEST): $(BUILD)/obj/bench/smved/ingest.o $(SMVED_LIB) $(LIBSMVE_LINK)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(SMVED_LIBS)
+all: $(SMVED_BENCH_INGEST)

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Analog history: a store subscriber that samples AI points with a
- * deadband and interval limits, buffers samples in memory and writes them
- * in one transaction per flush, so trends cost one fsync a second at most
- * instead of one per value.
+ * deadband and interval limits, buffers samples in memory and hands them
+ * to the journal's writer thread once a second: trends join the events'
+ * group commit instead of an fsync of their own on the loop.
  */
 #include <math.h>
 #include <sqlite3.h>
@@ -130,34 +130,20 @@ struct history *history_start(struct journal *j, struct store *s,
 
 int history_flush(struct history *h)
 {
-	sqlite3 *db;
-	sqlite3_stmt *st = NULL;
-	int rc = 0;
+	struct journal_batch *b;
 
 	if (!h || !h->npend)
 		return 0;
-	db = journal_db(h->j);
-	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "INSERT INTO history VALUES(?,?,?,?,?)", -1, &st,
-			       NULL) != SQLITE_OK) {
-		smved_log(LOG_ERR, "history: %s", sqlite3_errmsg(db));
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		return -1;
-	}
-	for (size_t i = 0; i < h->npend && !rc; i++) {
-		sqlite3_bind_text(st, 1, h->pend[i].tag, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, h->pend[i].t_us);
-		sqlite3_bind_double(st, 3, h->pend[i].value);
-		sqlite3_bind_int(st, 4, h->pend[i].q);
-		sqlite3_bind_int(st, 5, h->pend[i].stale);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			rc = -1;
-		sqlite3_reset(st);
-	}
-	sqlite3_finalize(st);
-	if (rc || sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		smved_log(LOG_ERR, "history: %s", sqlite3_errmsg(db));
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	b = journal_batch_new();
+	for (size_t i = 0; b && i < h->npend; i++)
+		if (journal_batch_history(b, h->pend[i].tag, h->pend[i].t_us, h->pend[i].value,
+					  h->pend[i].q, h->pend[i].stale) < 0) {
+			journal_batch_free(b);
+			b = NULL;
+		}
+	/* The journal's writer commits them with the next group: no fsync on the loop. */
+	if (!b || journal_submit(h->j, b, NULL, NULL, NULL, 0) < 0) {
+		smved_log(LOG_ERR, "history: cannot queue %zu samples (out of memory)", h->npend);
 		return -1;
 	}
 	h->npend = 0;

@@ -54,10 +54,14 @@ static const char schema[] =
 
 #include "journal_int.h"
 
+void journal_conn_error(struct journal *j, sqlite3 *db, const char *what)
+{
+	smved_log(LOG_ERR, "journal %s: %s: %s", j->path, what, sqlite3_errmsg(db));
+}
+
 void journal_db_error(struct journal *j, const char *what)
 {
-	smved_log(LOG_ERR, "journal %s: %s: %s", j->path, what,
-		  sqlite3_errmsg(j->db));
+	journal_conn_error(j, j->db, what);
 }
 
 static int exec(struct journal *j, const char *sql)
@@ -72,14 +76,47 @@ static int exec(struct journal *j, const char *sql)
 	return 0;
 }
 
-static int prepare(struct journal *j, sqlite3_stmt **st, const char *sql)
+static int prepare_on(struct journal *j, sqlite3 *db, sqlite3_stmt **st, const char *sql)
 {
-	if (sqlite3_prepare_v3(j->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st,
+	if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st,
 			       NULL) != SQLITE_OK) {
-		journal_db_error(j, "prepare");
+		journal_conn_error(j, db, "prepare");
 		return -1;
 	}
 	return 0;
+}
+
+static int prepare(struct journal *j, sqlite3_stmt **st, const char *sql)
+{
+	return prepare_on(j, j->db, st, sql);
+}
+
+int journal_conn_prepare(struct journal *j, struct jconn *c)
+{
+	if (prepare_on(j, c->db, &c->ins_event,
+		       "INSERT INTO events(source, station, ied, type, tag, device_time,"
+		       " utc_us, rx_us, bad_time, raw, value, calif, alarm, fields, text)"
+		       " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)") < 0 ||
+	    prepare_on(j, c->db, &c->dedup_get,
+		       "SELECT rx_us FROM dedup WHERE source=? AND ied=? AND raw=?") < 0 ||
+	    prepare_on(j, c->db, &c->dedup_put,
+		       "INSERT OR REPLACE INTO dedup VALUES(?,?,?,?)") < 0 ||
+	    prepare_on(j, c->db, &c->state_put,
+		       "INSERT OR REPLACE INTO source_state VALUES(?,?,?,?,?,?,?)") < 0 ||
+	    prepare_on(j, c->db, &c->ins_history,
+		       "INSERT INTO history VALUES(?,?,?,?,?)") < 0)
+		return -1;
+	return 0;
+}
+
+void journal_conn_finalize(struct jconn *c)
+{
+	sqlite3_finalize(c->ins_event);
+	sqlite3_finalize(c->dedup_get);
+	sqlite3_finalize(c->dedup_put);
+	sqlite3_finalize(c->state_put);
+	sqlite3_finalize(c->ins_history);
+	*c = (struct jconn){ .db = c->db };
 }
 
 static void fix_opts(struct journal_opts *o)
@@ -120,18 +157,11 @@ struct journal *journal_open(const struct journal_opts *o, char *err,
 			 o->path, sqlite3_errmsg(j->db));
 		goto fail;
 	}
+	j->lc.db = j->db;
 	if (o->readonly)
 		return j;
-	if (prepare(j, &j->ins_event,
-		    "INSERT INTO events(source, station, ied, type, tag, device_time,"
-		    " utc_us, rx_us, bad_time, raw, value, calif, alarm, fields, text)"
-		    " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)") < 0 ||
-	    prepare(j, &j->dedup_get,
-		    "SELECT rx_us FROM dedup WHERE source=? AND ied=? AND raw=?") < 0 ||
-	    prepare(j, &j->dedup_put,
-		    "INSERT OR REPLACE INTO dedup VALUES(?,?,?,?)") < 0 ||
-	    prepare(j, &j->state_put,
-		    "INSERT OR REPLACE INTO source_state VALUES(?,?,?,?,?,?,?)") < 0 ||
+	j->notified = journal_scalar_i64(j, "SELECT max(id) FROM events", 0);
+	if (journal_conn_prepare(j, &j->lc) < 0 ||
 	    prepare(j, &j->state_get,
 		    "SELECT seq, complete, epoch, cursor, last_peh_us FROM source_state"
 		    " WHERE key=?") < 0) {
@@ -150,12 +180,10 @@ void journal_close(struct journal *j)
 		return;
 	if (j->in_batch)
 		journal_rollback(j);
+	journal_writer_stop(j);
 	while (j->subs)
 		journal_unsubscribe(j, j->subs);
-	sqlite3_finalize(j->ins_event);
-	sqlite3_finalize(j->dedup_get);
-	sqlite3_finalize(j->dedup_put);
-	sqlite3_finalize(j->state_put);
+	journal_conn_finalize(&j->lc);
 	sqlite3_finalize(j->state_get);
 	if (j->db && sqlite3_close(j->db) != SQLITE_OK)
 		smved_log(LOG_ERR, "journal %s: close: %s", j->path,
@@ -201,9 +229,9 @@ static const char *nz(const char *s)
 }
 
 /* 1 when @ev duplicates a stored record within the window, 0 not, -1 error. */
-static int dedup_check(struct journal *j, const struct journal_new *ev)
+static int dedup_check(struct journal *j, struct jconn *c, const struct journal_new *ev)
 {
-	sqlite3_stmt *st = j->dedup_get;
+	sqlite3_stmt *st = c->dedup_get;
 	int64_t now = ev->rx_us ? ev->rx_us : smved_now_us();
 	int rc, dup = 0;
 
@@ -220,7 +248,7 @@ static int dedup_check(struct journal *j, const struct journal_new *ev)
 	sqlite3_reset(st);
 	if (dup)
 		return dup;
-	st = j->dedup_put;
+	st = c->dedup_put;
 	sqlite3_bind_text(st, 1, nz(ev->source), -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, ev->ied);
 	sqlite3_bind_blob(st, 3, ev->raw, JOURNAL_RAW_LEN, SQLITE_STATIC);
@@ -230,24 +258,22 @@ static int dedup_check(struct journal *j, const struct journal_new *ev)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int journal_append(struct journal *j, const struct journal_new *ev,
-		   int64_t *id)
+int journal_conn_append(struct journal *j, struct jconn *c, const struct journal_new *ev,
+			int64_t *id)
 {
-	sqlite3_stmt *st = j->ins_event;
+	sqlite3_stmt *st = c->ins_event;
 	int rc;
 
-	if (!j->in_batch || !st)
+	if (!st)
 		return -1;
 	if (ev->has_raw) {
-		rc = dedup_check(j, ev);
+		rc = dedup_check(j, c, ev);
 		if (rc < 0) {
-			journal_db_error(j, "duplicate filter");
+			journal_conn_error(j, c->db, "duplicate filter");
 			return -1;
 		}
-		if (rc) {
-			j->st.duplicates++;
+		if (rc)
 			return 0;
-		}
 	}
 	sqlite3_reset(st);
 	sqlite3_bind_text(st, 1, nz(ev->source), -1, SQLITE_STATIC);
@@ -273,25 +299,42 @@ int journal_append(struct journal *j, const struct journal_new *ev,
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	if (rc != SQLITE_DONE) {
-		journal_db_error(j, "insert event");
+		journal_conn_error(j, c->db, "insert event");
 		return -1;
 	}
-	j->batch_last = sqlite3_last_insert_rowid(j->db);
+	*id = sqlite3_last_insert_rowid(c->db);
+	return 1;
+}
+
+int journal_append(struct journal *j, const struct journal_new *ev,
+		   int64_t *id)
+{
+	int64_t nid = 0;
+	int rc;
+
+	if (!j->in_batch)
+		return -1;
+	rc = journal_conn_append(j, &j->lc, ev, &nid);
+	if (rc == 0)
+		j->st.duplicates++;
+	if (rc <= 0)
+		return rc;
+	j->batch_last = nid;
 	if (!j->batch_first)
-		j->batch_first = j->batch_last;
+		j->batch_first = nid;
 	if (id)
-		*id = j->batch_last;
+		*id = nid;
 	j->st.events++;
 	return 1;
 }
 
-int journal_put_state(struct journal *j, const char *key,
-		      const struct journal_state *s)
+int journal_conn_put_state(struct journal *j, struct jconn *c, const char *key,
+			   const struct journal_state *s)
 {
-	sqlite3_stmt *st = j->state_put;
+	sqlite3_stmt *st = c->state_put;
 	int rc;
 
-	if (!j->in_batch || !st)
+	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, s->seq);
@@ -303,10 +346,16 @@ int journal_put_state(struct journal *j, const char *key,
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
-		journal_db_error(j, "save source state");
+		journal_conn_error(j, c->db, "save source state");
 		return -1;
 	}
 	return 0;
+}
+
+int journal_put_state(struct journal *j, const char *key,
+		      const struct journal_state *s)
+{
+	return j->in_batch ? journal_conn_put_state(j, &j->lc, key, s) : -1;
 }
 
 struct notify_ctx {
@@ -320,10 +369,36 @@ static int notify_new(const struct journal_event *ev, void *arg)
 	struct notify_ctx *c = arg;
 
 	c->last = ev->id;
+	c->j->notified = ev->id;
 	c->n++;
 	for (struct journal_sub *s = c->j->subs; s; s = s->next)
 		s->fn(ev, JOURNAL_NOTE_NEW, s->arg);
 	return 0;
+}
+
+void journal_notify_upto(struct journal *j, int64_t last)
+{
+	struct journal_filter f = { .before_id = last + 1, .limit = QUERY_LIMIT_MAX };
+	struct notify_ctx c = { .j = j, .last = j->notified };
+
+	if (last <= j->notified)
+		return;
+	if (!j->subs) {
+		j->notified = last;
+		return;
+	}
+	/*
+	 * Page through what is new; a subscriber sees each event once, in id order,
+	 * whichever connection (loop or writer thread) committed it.
+	 */
+	do {
+		f.after_id = c.last;
+		c.n = 0;
+		if (journal_query(j, &f, notify_new, &c) < 0)
+			break;
+	} while (c.n && c.last < last);
+	if (j->notified < last)
+		j->notified = last;	/* ids lost to a rollback elsewhere are never announced */
 }
 
 int journal_commit(struct journal *j)
@@ -346,19 +421,8 @@ int journal_commit(struct journal *j)
 	j->st.last_commit_ms = ms;
 	if (ms > j->st.max_commit_ms)
 		j->st.max_commit_ms = ms;
-	if (first && j->subs) {
-		struct journal_filter f = { .before_id = last + 1,
-					    .limit = QUERY_LIMIT_MAX };
-		struct notify_ctx c = { .j = j, .last = first - 1 };
-
-		/* Page through the batch; a subscriber sees each event once, in order. */
-		do {
-			f.after_id = c.last;
-			c.n = 0;
-			if (journal_query(j, &f, notify_new, &c) < 0)
-				break;
-		} while (c.n && c.last < last);
-	}
+	if (first)
+		journal_notify_upto(j, last);
 	return 0;
 }
 
@@ -391,6 +455,8 @@ int journal_get_state(struct journal *j, const char *key,
 	sqlite3_stmt *st = j->state_get;
 	int rc, found = 0;
 
+	/* A source restarted by a reload must see what its predecessor queued. */
+	journal_writer_flush(j);
 	memset(s, 0, sizeof(*s));
 	s->seq = -1;
 	if (!st && prepare(j, &j->state_get,
@@ -525,7 +591,18 @@ int journal_expire(struct journal *j, int64_t now_us, unsigned batch)
 
 void journal_get_stats(const struct journal *j, struct journal_stats *st)
 {
+	struct journal_stats w = { 0 };
+
 	*st = j->st;
+	journal_writer_stats(j, &w);
+	st->events += w.events;
+	st->duplicates += w.duplicates;
+	st->commits += w.commits;
+	st->commit_errors += w.commit_errors;
+	if (w.commits)
+		st->last_commit_ms = w.last_commit_ms;	/* the writer commits nearly everything */
+	if (w.max_commit_ms > st->max_commit_ms)
+		st->max_commit_ms = w.max_commit_ms;
 }
 
 /* --- persisted point flags ----------------------------------------------------------- */

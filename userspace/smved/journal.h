@@ -16,7 +16,17 @@
  * dropped when an event with the same source, IED address and the same 10
  * record bytes was stored within the last dedup_days.
  *
- * Threading: single-threaded, like the rest of smved.
+ * Group commit (journal_submit): sources on the hot path hand a batch
+ * (events + protocol state) to a writer thread instead.  The thread commits
+ * everything queued, from every source, in ONE transaction (one fsync),
+ * on its own connection, and the loop is told through an eventfd: each
+ * batch's completion callback runs on the loop thread, after the commit
+ * is durable, in submission order.  Until its callback reports success a
+ * batch may be lost (crash) or rolled back (error) as a whole; the source
+ * must therefore not acknowledge its events (new SEQ, node ack) before.
+ *
+ * Threading: every function here is called from the loop thread only; the
+ * writer thread is internal.  Notifications run on the loop thread.
  * Times are microseconds since 1970-01-01 UTC; 0 means unknown.
  */
 #ifndef SMVED_JOURNAL_H
@@ -153,7 +163,75 @@ void journal_rollback(struct journal *j);
 /* Convenience: one event in its own batch.  Same returns as journal_append(). */
 int journal_add(struct journal *j, const struct journal_new *ev, int64_t *id);
 
-/* Read @key's persisted state.  Returns 1 found, 0 none (*st = defaults), -1 error. */
+/* --- group commit (writer thread) ------------------------------------- */
+
+/* A batch under construction: events and protocol states, committed atomically. */
+struct journal_batch;
+
+#define JOURNAL_BATCH_STATES	4	/* protocol states per batch */
+#define JOURNAL_BATCH_USER	64	/* bytes of caller data carried to the callback */
+
+/* What became of a submitted batch. */
+struct journal_result {
+	int status;		/* 0 committed durably, -1 rolled back (nothing stored) */
+	unsigned stored;	/* events stored */
+	unsigned duplicates;	/* events dropped by the duplicate filter */
+	int64_t last_id;	/* id of the last stored event (0 when none) */
+};
+
+/*
+ * Runs on the loop thread once the batch's transaction ended.  @owner and
+ * @user are what was given to journal_submit() (@user points to a copy).
+ */
+typedef void (*journal_done_fn)(void *owner, const struct journal_result *res,
+				void *user);
+
+/* A new empty batch, or NULL on allocation failure. */
+struct journal_batch *journal_batch_new(void);
+/* Copy @ev (and its strings) into @b.  0, or -1 on allocation failure. */
+int journal_batch_add(struct journal_batch *b, const struct journal_new *ev);
+/* Record @key's state in @b (the last one for a key wins).  0, or -1 when full. */
+int journal_batch_state(struct journal_batch *b, const char *key,
+			const struct journal_state *st);
+/*
+ * Add an analog history sample (history.c) to @b: trends ride the same
+ * group commit instead of an fsync of their own on the loop.  0 or -1.
+ */
+int journal_batch_history(struct journal_batch *b, const char *tag, int64_t t_us,
+			  double value, uint8_t q, bool stale);
+/* Number of events in @b. */
+unsigned journal_batch_count(const struct journal_batch *b);
+/* Free a batch that was not submitted.  NULL is allowed. */
+void journal_batch_free(struct journal_batch *b);
+
+/*
+ * Queue @b (ownership passes to the journal, also on failure) for the next
+ * group commit; @done (may be NULL) is called with @owner and a copy of
+ * @ulen bytes of @user (at most JOURNAL_BATCH_USER).  Without a writer
+ * thread (journal_start_writer() not called) the batch is committed
+ * synchronously and @done runs before this returns.  Returns 0, or -1
+ * when the batch could not be queued (then @done is not called).
+ */
+int journal_submit(struct journal *j, struct journal_batch *b, void *owner,
+		   journal_done_fn done, const void *user, size_t ulen);
+/* No callback will run for @owner's batches any more (they still commit). */
+void journal_cancel(struct journal *j, void *owner);
+
+struct event_base;
+/* Start the writer thread; completions are delivered through @base.  0 or -1. */
+int journal_start_writer(struct journal *j, struct event_base *base);
+
+/*
+ * Tests only: while held, the writer queues batches but does not begin
+ * their transaction (simulates a slow disk, and a crash before commit).
+ */
+void journal_writer_hold(struct journal *j, bool hold);
+
+/*
+ * Read @key's persisted state, after waiting for the batches already
+ * submitted (a restarted source must see its predecessor's last word).
+ * Returns 1 found, 0 none (*st = defaults), -1 error.
+ */
 int journal_get_state(struct journal *j, const char *key,
 		      struct journal_state *st);
 
@@ -184,7 +262,10 @@ int journal_query(struct journal *j, const struct journal_filter *f,
 /* One event by id: 1 found (@fn called), 0 not found, -1 error. */
 int journal_get(struct journal *j, int64_t id,
 		int (*fn)(const struct journal_event *ev, void *arg), void *arg);
-/* Highest id stored (0 when empty). */
+/*
+ * Highest id stored and announced to subscribers (0 when empty).  An event
+ * the writer thread committed counts once the loop has announced it.
+ */
 int64_t journal_last_id(struct journal *j);
 
 /*

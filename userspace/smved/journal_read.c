@@ -200,6 +200,13 @@ int64_t journal_scalar_i64(struct journal *j, const char *sql, int64_t dflt)
 
 int64_t journal_last_id(struct journal *j)
 {
+	/*
+	 * A writable journal answers with the last id announced to subscribers: an
+	 * event the writer thread committed but the loop has not announced yet is
+	 * not "last" yet, or a client starting from this id would never see it.
+	 */
+	if (!j->o.readonly)
+		return j->notified;
 	return journal_scalar_i64(j, "SELECT max(id) FROM events", 0);
 }
 

@@ -375,6 +375,10 @@ static int run(struct daemon *d)
 	sm->journal = open_journal(sm->cfg, false);
 	if (!sm->journal)
 		goto out;
+	if (journal_start_writer(sm->journal, sm->base) < 0) {
+		smved_log(LOG_ERR, "cannot start the journal writer thread");
+		goto out;
+	}
 	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		d->sigs[i] = evsignal_new(sm->base, sigs[i], signal_cb, d);
 		if (!d->sigs[i] || evsignal_add(d->sigs[i], NULL) < 0)

@@ -155,6 +155,8 @@ void metrics_handle(struct web *w, struct http_conn *c, const struct http_reques
 	one(b, "smve_ws_frames_sent_total", "counter", "frames queued to clients", (double)ws.frames_sent);
 	one(b, "smve_ws_bytes_sent_total", "counter", "bytes queued to clients", (double)ws.bytes_sent);
 	one(b, "smve_ws_snapshots_total", "counter", "snapshots sent", (double)ws.snapshots);
+	one(b, "smve_ws_state_builds_total", "counter", "dict and snapshot texts built (shared)",
+	    (double)ws.state_builds);
 	one(b, "smve_ws_lagged_total", "counter", "times a client fell behind and had its deltas suspended",
 	    (double)ws.lagged);
 	one(b, "smve_ws_overflows_total", "counter", "clients closed for not keeping up with events",

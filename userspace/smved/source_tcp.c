@@ -6,10 +6,14 @@
  * the master cannot do: storing values and durably journalling events
  * before the master may use a new SEQ.
  *
- * Order of durability, per reply:  BEGIN; events (duplicate filter);
- * state {seq, complete}; COMMIT;  then smve_master_commit().  And before
- * any new SEQ goes out, {seq, incomplete} is committed, so that a restart
- * re-asks that SEQ instead of skipping past a reply it never stored.
+ * Order of durability, per reply: the events and the state {seq, complete}
+ * go to the journal's writer thread as one batch (group commit, off the
+ * loop); only its completion calls smve_master_commit(), so no new SEQ can
+ * acknowledge events that are not on disk.  Before a SEQ goes out the
+ * journal must be able to recover it: either it holds {seq, incomplete},
+ * or it holds {previous SEQ, complete}, from which a restart sends this
+ * same SEQ anyway (docs/design-notes.md, "SEQ state and group commit").
+ * Values are applied when the reply arrives: they acknowledge nothing.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -60,8 +64,10 @@ struct source_tcp {
 	bool conn_replied;		/* a valid reply on this connection */
 	bool ied_nr[MARA_LAYOUT_MAX];	/* SV bit 4: IED not responding */
 	bool layout_bad;
-	struct smve_master_state saved;	/* what the journal holds */
+	struct smve_master_state saved;	/* what the journal holds (durably) */
 	bool saved_valid;
+	struct journal_batch *batch;	/* the reply's batch while it is built */
+	bool persisting;		/* a state-only batch in flight: nothing goes out */
 	struct ctl_slot ctl[SMVE_MASTER_CONTROL_QUEUE];
 	uint32_t next_tag;
 	struct smved_source_info info;
@@ -77,6 +83,44 @@ static void drive(struct source_tcp *s);
 static void close_conn(struct source_tcp *s, const char *why);
 
 /* --- journal helpers ----------------------------------------------------------- */
+
+/* Carried with a batch to its completion (journal_submit's user data). */
+struct commit_ctx {
+	uint64_t nr_before;		/* ied_nr[] before the reply, one bit per IED */
+	struct smve_master_state ms;	/* the state the batch persists */
+	bool layout_before;
+};
+
+static void side_done(void *owner, const struct journal_result *res, void *user)
+{
+	struct source_tcp *s = owner;
+
+	(void)user;
+	s->events += res->stored;
+}
+
+/* An event outside a reply (connection lost): its own batch, nothing waits for it. */
+static void add_event(struct source_tcp *s, const struct journal_new *ev, bool in_batch)
+{
+	struct journal_batch *b;
+
+	if (in_batch) {
+		/* An incomplete reply batch is dropped whole (on_reply re-asks the SEQ). */
+		if (s->batch && journal_batch_add(s->batch, ev) < 0) {
+			journal_batch_free(s->batch);
+			s->batch = NULL;
+		}
+		return;
+	}
+	b = journal_batch_new();
+	if (!b || journal_batch_add(b, ev) < 0) {
+		journal_batch_free(b);
+		smved_log(LOG_ERR, "%s: out of memory: event \"%s\" not journalled", s->cfg.name,
+			  ev->text ? ev->text : "");
+		return;
+	}
+	journal_submit(s->sm->journal, b, s, side_done, NULL, 0);
+}
 
 static void comm_event(struct source_tcp *s, int ied, bool online, const char *why,
 		       bool in_batch)
@@ -102,12 +146,7 @@ static void comm_event(struct source_tcp *s, int ied, bool online, const char *w
 		snprintf(text, sizeof(text), "%s IED %d %s", s->cfg.station, ied,
 			 online ? "responding again" : "not responding (CalifNoResp)");
 	ev.text = text;
-	if (in_batch) {
-		if (journal_append(s->sm->journal, &ev, NULL) > 0)
-			s->events++;
-	} else if (journal_add(s->sm->journal, &ev, NULL) > 0) {
-		s->events++;
-	}
+	add_event(s, &ev, in_batch);
 }
 
 static void set_online(struct source_tcp *s, bool online, const char *why,
@@ -132,29 +171,59 @@ static void set_online(struct source_tcp *s, bool online, const char *why,
 	comm_event(s, -1, online, why, in_batch);
 }
 
-/* Persist {seq, complete} when the master changed it; false when that failed. */
-static bool persist_state(struct source_tcp *s)
+static void state_done(void *owner, const struct journal_result *res, void *user)
+{
+	struct source_tcp *s = owner;
+	struct commit_ctx cx;
+
+	memcpy(&cx, user, sizeof(cx));
+	s->persisting = false;
+	if (res->status < 0) {
+		if (s->st != ST_WAIT)
+			close_conn(s, "cannot persist the SEQ state");
+		return;
+	}
+	s->saved = cx.ms;
+	s->saved_valid = true;
+	if (s->st == ST_UP)
+		drive(s);
+}
+
+/*
+ * Can the request about to go out be recovered after a crash?  1 yes (send
+ * it), 0 its state was queued for the journal (drive() again when durable),
+ * -1 error.  The journal need not hold {seq, incomplete} when it holds
+ * {previous, complete}: a restart then sends the SEQ after it, which is
+ * this one; so a plain poll costs no write of its own, only its reply's.
+ */
+static int persist_state(struct source_tcp *s)
 {
 	struct smve_master_state ms;
 	struct journal_state js = { 0 };
+	struct commit_ctx cx = { 0 };
+	struct journal_batch *b;
 
 	smve_master_take_state(&s->m, &ms);
 	if (s->saved_valid && ms.last_seq == s->saved.last_seq &&
 	    ms.complete == s->saved.complete)
-		return true;
+		return 1;
+	if (s->saved_valid && s->saved.complete && !ms.complete &&
+	    smve_master_seq_next(s->saved.last_seq) == ms.last_seq)
+		return 1;
 	js.seq = ms.last_seq;
 	js.complete = ms.complete;
-	if (journal_begin(s->sm->journal) < 0)
-		return false;
-	if (journal_put_state(s->sm->journal, s->key, &js) < 0) {
-		journal_rollback(s->sm->journal);
-		return false;
+	cx.ms = ms;
+	b = journal_batch_new();
+	if (!b || journal_batch_state(b, s->key, &js) < 0) {
+		journal_batch_free(b);
+		return -1;
 	}
-	if (journal_commit(s->sm->journal) < 0)
-		return false;
-	s->saved = ms;
-	s->saved_valid = true;
-	return true;
+	s->persisting = true;
+	if (journal_submit(s->sm->journal, b, s, state_done, &cx, sizeof(cx)) < 0) {
+		s->persisting = false;
+		return -1;
+	}
+	return 0;
 }
 
 /* --- replies ---------------------------------------------------------------------- */
@@ -178,53 +247,6 @@ static void ied_flags(struct source_tcp *s, const struct smve_master_result *r)
 			comm_event(s, v->addr, !nr, NULL, true);
 		}
 	}
-}
-
-static void apply_values(struct source_tcp *s, const struct smve_master_result *r,
-			 int64_t now)
-{
-	const struct mara_sections *sec = &r->sections;
-	struct store *st = s->sm->store;
-
-	if (r->view_count != s->cfg.layout.count)
-		return;
-	store_batch_begin(st);
-	for (unsigned i = 0; i < r->view_count; i++)
-		if (r->views[i].complete && r->views[i].sv_len)
-			store_set_raw(st, s->sp.ied_comm[i], !s->ied_nr[i], 0, now, now);
-	for (size_t k = 0; k < s->sp.n; k++) {
-		const struct binding *b = &s->sp.b[k];
-		uint32_t raw;
-		uint8_t q = 0;
-
-		if (b->ied_idx >= r->view_count || !r->views[b->ied_idx].complete)
-			continue;
-		switch (b->kind) {
-		case POINT_SV:
-			if (b->elem >= sec->sv_len)
-				continue;
-			raw = sec->sv[b->elem];
-			if (b->bit >= 0)
-				raw = (raw >> b->bit) & 1;
-			break;
-		case POINT_DI:
-			if (b->elem >= sec->di_words)
-				continue;
-			raw = ((unsigned)mara_word(sec->di, b->elem) >> b->bit) & 1;
-			break;
-		case POINT_AI:
-			if (b->elem >= sec->ai_words)
-				continue;
-			raw = mara_word(sec->ai, b->elem);
-			/* §5.12 rule 1: a not-responding IED's AIs are qualified. */
-			q = s->ied_nr[b->ied_idx] ? 1 : mara_ai_q((u16)raw);
-			break;
-		default:
-			continue;
-		}
-		store_set_raw(st, b->id, raw, q, now, now);
-	}
-	store_batch_end(st);
 }
 
 static void layout_check(struct source_tcp *s, const struct smve_master_result *r)
@@ -251,11 +273,53 @@ static void layout_check(struct source_tcp *s, const struct smve_master_result *
 					  .ied = -1, .type = "layout", .rx_us = smved_now_us(),
 					  .value = !bad, .alarm = bad, .text = text };
 
-		journal_append(s->sm->journal, &ev, NULL);
+		add_event(s, &ev, true);
 	}
 }
 
-/* REPLY or STALE: journal the events with the completed state, then commit the SEQ. */
+static uint64_t nr_mask(const struct source_tcp *s)
+{
+	uint64_t m = 0;
+
+	for (unsigned i = 0; i < MARA_LAYOUT_MAX; i++)
+		m |= (uint64_t)s->ied_nr[i] << i;
+	return m;
+}
+
+/* The reply's batch is durable (or failed): only now may the master use a new SEQ. */
+static void reply_done(void *owner, const struct journal_result *res, void *user)
+{
+	struct source_tcp *s = owner;
+	struct commit_ctx cx;
+
+	memcpy(&cx, user, sizeof(cx));
+	if (res->status < 0) {
+		/* The transitions journalled in the lost batch must be seen again. */
+		for (unsigned i = 0; i < MARA_LAYOUT_MAX; i++)
+			s->ied_nr[i] = (cx.nr_before >> i) & 1;
+		s->layout_bad = cx.layout_before;
+		/*
+		 * Nothing of this reply is stored.  Do not commit: the master keeps
+		 * the SEQ, and after a reconnect the COMaster resends the same reply
+		 * (slave rule 1), so the events get another chance to be stored.
+		 */
+		if (s->st != ST_WAIT)
+			close_conn(s, "journal commit failed; will re-ask the same SEQ");
+		return;
+	}
+	s->events += res->stored;
+	s->duplicates += res->duplicates;
+	s->saved = cx.ms;
+	s->saved_valid = true;
+	if (res->duplicates)
+		smved_log(LOG_INFO, "%s: SEQ %02X: %u event(s) dropped as duplicates",
+			  s->cfg.name, cx.ms.last_seq, res->duplicates);
+	smve_master_commit(&s->m, cx.ms.last_seq, now_ms());
+	if (s->st == ST_UP)
+		drive(s);
+}
+
+/* REPLY or STALE: queue the events with the completed state; reply_done() commits the SEQ. */
 static void on_reply(struct source_tcp *s, const struct smve_master_result *r)
 {
 	struct event_ctx ec = {
@@ -264,12 +328,10 @@ static void on_reply(struct source_tcp *s, const struct smve_master_result *r)
 		.store = s->sm->store, .sheets = s->sm->cfg->sheets, .sp = &s->sp,
 	};
 	struct journal_state js = { .seq = r->seq, .complete = true };
+	struct commit_ctx cx = { .nr_before = nr_mask(s), .layout_before = s->layout_bad,
+				 .ms = { .last_seq = r->seq, .complete = true } };
 	int64_t now = smved_now_us();
-	struct journal *j = s->sm->journal;
-	uint64_t ev_before = s->events, dup_before = s->duplicates;
-	bool nr_before[MARA_LAYOUT_MAX], layout_before = s->layout_bad;
-
-	memcpy(nr_before, s->ied_nr, sizeof(nr_before));
+	struct journal_batch *b;
 
 	if (r->kind == SMVE_MR_REPLY) {
 		s->info.last_reply_us = now;
@@ -277,7 +339,8 @@ static void on_reply(struct source_tcp *s, const struct smve_master_result *r)
 	} else {
 		s->info.stale_replies++;
 	}
-	if (journal_begin(j) < 0)
+	s->batch = journal_batch_new();
+	if (!s->batch)
 		goto fail;
 	if (r->kind == SMVE_MR_REPLY && !s->conn_replied) {
 		s->conn_replied = true;
@@ -287,53 +350,33 @@ static void on_reply(struct source_tcp *s, const struct smve_master_result *r)
 		layout_check(s, r);
 		ied_flags(s, r);
 	}
-	for (unsigned i = 0; i < r->event_count; i++) {
+	for (unsigned i = 0; i < r->event_count && s->batch; i++) {
 		struct event_buf buf;
 		struct journal_new ev;
-		int rc;
 
 		event_to_journal(&ec, &r->events[i], now, &buf, &ev);
-		rc = journal_append(j, &ev, NULL);
-		if (rc < 0) {
-			journal_rollback(j);
-			goto fail;
-		}
-		if (rc)
-			s->events++;
-		else
-			s->duplicates++;
+		add_event(s, &ev, true);
 	}
-	if (journal_put_state(j, s->key, &js) < 0) {
-		journal_rollback(j);
+	if (!s->batch || journal_batch_state(s->batch, s->key, &js) < 0)
 		goto fail;
-	}
-	if (journal_commit(j) < 0)
+	b = s->batch;
+	s->batch = NULL;
+	if (journal_submit(s->sm->journal, b, s, reply_done, &cx, sizeof(cx)) < 0)
 		goto fail;
-	s->saved.last_seq = r->seq;
-	s->saved.complete = true;
-	s->saved_valid = true;
-	if (s->duplicates != dup_before)
-		smved_log(LOG_INFO, "%s: SEQ %02X: %u event(s) dropped as duplicates%s",
-			  s->cfg.name, r->seq, (unsigned)(s->duplicates - dup_before),
-			  r->kind == SMVE_MR_STALE ? " (stale reply)" : "");
-	(void)ev_before;
-	/* Values only after the journal: a reply whose events could not be stored is re-asked. */
+	/*
+	 * Values now, not after the fsync: they acknowledge nothing, and a reply
+	 * whose batch fails is re-asked and applied again.  M3: never a stale one's.
+	 */
 	if (r->kind == SMVE_MR_REPLY)
-		apply_values(s, r, now);
-	smve_master_commit(&s->m, r->seq, now_ms());
+		source_apply_values(s->sm->store, &s->sp, r, s->cfg.layout.count, s->ied_nr, now);
 	return;
 fail:
-	/*
-	 * Nothing of this reply is stored.  Do not commit: the master keeps the
-	 * SEQ, and after a reconnect the COMaster resends the same reply
-	 * (slave rule 1), so the events get another chance to be stored.
-	 */
-	s->events = ev_before;
-	s->duplicates = dup_before;
-	/* The transitions journalled in the lost batch must be seen again. */
-	memcpy(s->ied_nr, nr_before, sizeof(nr_before));
-	s->layout_bad = layout_before;
-	close_conn(s, "journal commit failed; will re-ask the same SEQ");
+	journal_batch_free(s->batch);
+	s->batch = NULL;
+	for (unsigned i = 0; i < MARA_LAYOUT_MAX; i++)
+		s->ied_nr[i] = (cx.nr_before >> i) & 1;
+	s->layout_bad = cx.layout_before;
+	close_conn(s, "cannot queue the reply for the journal; will re-ask the same SEQ");
 }
 
 static int control_result(enum smve_control_status st)
@@ -427,17 +470,20 @@ static void drive(struct source_tcp *s)
 		handle(s, &r);
 	if (s->st != ST_UP)
 		return;
-	if (!s->tx_inflight && (n = smve_master_output(&s->m, &out)) > 0) {
-		/* M1: the SEQ this request carries is on disk before it leaves. */
-		if (!persist_state(s)) {
+	if (!s->tx_inflight && !s->persisting && (n = smve_master_output(&s->m, &out)) > 0) {
+		/* M1: the SEQ this request carries is recoverable from disk before it leaves. */
+		int p = persist_state(s);
+
+		if (p < 0) {
 			close_conn(s, "cannot persist the SEQ state");
 			return;
 		}
-		if (bufferevent_write(s->bev, out, n) < 0) {
+		if (p > 0 && bufferevent_write(s->bev, out, n) < 0) {
 			close_conn(s, "socket write failed");
 			return;
 		}
-		s->tx_inflight = n;
+		if (p > 0)
+			s->tx_inflight = n;
 	}
 	dl = smve_master_deadline(&s->m);
 	evtimer_del(s->timer);
@@ -657,9 +703,12 @@ struct source_tcp *source_tcp_new(struct smved *sm, const struct conc_config *cc
 			  mara_strerror(-rc));
 		goto fail;
 	}
-	if (found > 0)
+	if (found > 0) {
 		smved_log(LOG_INFO, "%s: resuming after SEQ %02X (%s)", cc->name,
 			  ms.last_seq, ms.complete ? "complete" : "incomplete: re-asking it");
+		s->saved = ms;
+		s->saved_valid = true;
+	}
 	/* Jitter seeds differ per source so that restarts do not reconnect in lockstep. */
 	smve_backoff_init(&s->bo, (uint32_t)smved_mono_us() ^ (uint32_t)(uintptr_t)s);
 	s->timer = evtimer_new(sm->base, timer_cb, s);
@@ -685,6 +734,29 @@ void source_tcp_free(struct source_tcp *s)
 {
 	if (!s)
 		return;
+	/* Batches in flight still commit; nobody must be called back. */
+	journal_cancel(s->sm->journal, s);
+	journal_batch_free(s->batch);
+	if (s->timer) {
+		/*
+		 * A clean stop leaves the exact SEQ sent on disk (queued after the
+		 * batches in flight, so it is the last word) rather than the
+		 * {previous, complete} that also recovers it after a crash.
+		 */
+		struct smve_master_state ms;
+		struct journal_state js = { 0 };
+		struct journal_batch *b = journal_batch_new();
+
+		smve_master_take_state(&s->m, &ms);
+		js.seq = ms.last_seq;
+		js.complete = ms.complete;
+		if (b && (!s->saved_valid || ms.last_seq != s->saved.last_seq ||
+			  ms.complete != s->saved.complete) &&
+		    !journal_batch_state(b, s->key, &js))
+			journal_submit(s->sm->journal, b, NULL, NULL, NULL, 0);
+		else
+			journal_batch_free(b);
+	}
 	if (s->bev) {
 		bufferevent_free(s->bev);
 		s->bev = NULL;

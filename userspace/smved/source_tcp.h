@@ -12,6 +12,19 @@
 #include "smved.h"
 
 struct source_tcp;
+struct source_points;
+struct smve_master_result;
+struct store;
+
+/*
+ * Apply a valid reply's SV/DI/AI values to @st through the bindings @sp
+ * (one store batch): nothing when the reply does not have @layout_count
+ * IEDs; an IED flagged in @ied_nr (not responding) has its AIs qualified.
+ * Exposed for the ingest benchmark (bench/smved/ingest.c).
+ */
+void source_apply_values(struct store *st, const struct source_points *sp,
+			 const struct smve_master_result *r, unsigned layout_count,
+			 const bool *ied_nr, int64_t now);
 
 /*
  * Create and start (connect) the source for @cc (copied).  Its points are

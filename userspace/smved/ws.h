@@ -40,6 +40,7 @@ struct ws_stats {
 	size_t queued_bytes;		/* sum of client output buffers */
 	size_t pending_points;		/* changed points waiting for the next tick */
 	uint64_t frames_built, frames_sent, bytes_sent;
+	uint64_t state_builds;		/* dict and snapshot texts built (shared per group) */
 	uint64_t snapshots, overflows, protocol_errors;
 	uint64_t lagged;		/* times a client was marked lagging */
 	uint64_t ticks;

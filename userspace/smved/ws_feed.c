@@ -87,32 +87,65 @@ static void jb_str(struct jb *b, const char *s)
 	jb_add(b, "\"", 1);
 }
 
+/*
+ * Decimal digits of @v, with at least @min_digits (zero padded).  The delta hot path formats a
+ * few integers per point: printf's format parsing was most of a delta's cost.
+ */
+static void jb_u64(struct jb *b, uint64_t v, int min_digits)
+{
+	char tmp[24];
+	int i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v || (int)sizeof(tmp) - i < min_digits);
+	jb_add(b, tmp + i, sizeof(tmp) - (size_t)i);
+}
+
 static void jb_num(struct jb *b, double v)
 {
-	if (isfinite(v))
+	/* Integral values below 1e10 print exactly as %.10g would, without printf. */
+	if (v > -1e10 && v < 1e10 && v == (double)(int64_t)v) {
+		if (v < 0) {
+			jb_add(b, "-", 1);
+			v = -v;
+		}
+		jb_u64(b, (uint64_t)v, 1);
+	} else if (isfinite(v)) {
 		jb_printf(b, "%.10g", v);
-	else
+	} else {
 		jb_add(b, "null", 4);
+	}
 }
 
 /* One point in a snapshot or delta: [id, value, raw, q, stale, source_ms(, text)]. */
 static void point_entry(struct jb *b, const struct point *p)
 {
+	jb_add(b, "[", 1);
+	jb_u64(b, p->id, 1);
 	if (p->flags & POINT_F_REMOVED) {
-		jb_printf(b, "[%u,null]", p->id);
+		jb_add(b, ",null]", 6);
 		return;
 	}
-	jb_printf(b, "[%u,", p->id);
+	jb_add(b, ",", 1);
 	if (p->flags & POINT_F_NEVER)
 		jb_add(b, "null", 4);
 	else
 		jb_num(b, p->value);
-	jb_printf(b, ",%u,%u,%d,", p->raw, p->q, (p->flags & POINT_F_STALE) ? 1 : 0);
+	jb_add(b, ",", 1);
+	jb_u64(b, p->raw, 1);
+	jb_add(b, ",", 1);
+	jb_u64(b, p->q, 1);
+	jb_add(b, (p->flags & POINT_F_STALE) ? ",1," : ",0,", 3);
 	/* Milliseconds with microsecond fraction: latency measurements need sub-ms resolution. */
-	if (p->src_us > 0)
-		jb_printf(b, "%lld.%03d", (long long)(p->src_us / 1000), (int)(p->src_us % 1000));
-	else
+	if (p->src_us > 0) {
+		jb_u64(b, (uint64_t)(p->src_us / 1000), 1);
+		jb_add(b, ".", 1);
+		jb_u64(b, (uint64_t)(p->src_us % 1000), 3);
+	} else {
 		jb_add(b, "null", 4);
+	}
 	if (p->kind == POINT_DERIVED && p->text) {
 		jb_add(b, ",", 1);
 		jb_str(b, p->text);
@@ -146,6 +179,8 @@ static bool group_match(const struct ws_group *g, const struct point *p)
 
 static void group_free(struct ws_group *g)
 {
+	ws_blob_put(g->dict_blob);
+	ws_blob_put(g->snap_blob);
 	for (unsigned i = 0; i < g->nprefixes; i++)
 		free(g->prefixes[i]);
 	free(g->prefixes);
@@ -234,13 +269,42 @@ static void send_jb(struct ws_client *c, struct jb *b)
 	*b = (struct jb){ 0 };
 }
 
-/* dict + snapshot of the client's group (per client: needed at start and after lag only). */
+/* The group's text of kind dict or snapshot, built by walking the store. */
+static struct ws_blob *group_build(struct ws_hub *h, const struct ws_group *g, bool dict)
+{
+	struct store *s = h->w->sm->store;
+	struct jb b = { 0 };
+	struct build x = { &b, g, true, dict };
+	struct ws_blob *blob = NULL;
+
+	if (dict)
+		jb_printf(&b, "{\"type\":\"dict\",\"gen\":%llu,\"points\":[",
+			  (unsigned long long)(s ? store_dict_gen(s) : 0));
+	else
+		jb_printf(&b, "{\"type\":\"snapshot\",\"seq\":%llu,\"time\":%lld,\"points\":[",
+			  (unsigned long long)h->seq, (long long)(smved_now_us() / 1000));
+	if (s)
+		store_foreach(s, build_visit, &x);
+	jb_add(&b, "]}", 2);
+	if (!b.oom && b.p)
+		blob = ws_blob_text(b.p, b.len);
+	free(b.p);
+	h->st.state_builds++;
+	return blob;
+}
+
+/*
+ * dict + snapshot of the client's group.  Both are built once per group and shared while
+ * nothing changed (dictionary generation; store version and delta seq): with 20k points each is
+ * megabytes, and clients connecting together (or resnapshotting after a reload) must not each
+ * hold a private copy in their output queue.
+ */
 static void send_state(struct ws_client *c)
 {
 	struct ws_hub *h = c->hub;
 	struct store *s = h->w->sm->store;
-	struct jb b = { 0 };
-	struct build x = { &b, c->group, true, true };
+	struct ws_group *g = c->group;
+	uint64_t gen = s ? store_dict_gen(s) : 0, ver = s ? store_version(s) : 0;
 
 	/* Never pile a snapshot onto a client that is not reading: it gets one once drained. */
 	if (ws_client_queued(c) > ws_soft_bound(h)) {
@@ -249,21 +313,22 @@ static void send_state(struct ws_client *c)
 		c->lagging = true;
 		return;
 	}
-
-	jb_printf(&b, "{\"type\":\"dict\",\"gen\":%llu,\"points\":[",
-		  (unsigned long long)(s ? store_dict_gen(s) : 0));
-	if (s)
-		store_foreach(s, build_visit, &x);
-	jb_add(&b, "]}", 2);
-	send_jb(c, &b);
-	x.first = true;
-	x.dict = false;
-	jb_printf(&b, "{\"type\":\"snapshot\",\"seq\":%llu,\"time\":%lld,\"points\":[",
-		  (unsigned long long)h->seq, (long long)(smved_now_us() / 1000));
-	if (s)
-		store_foreach(s, build_visit, &x);
-	jb_add(&b, "]}", 2);
-	send_jb(c, &b);
+	if (!g->dict_blob || g->dict_gen != gen) {
+		ws_blob_put(g->dict_blob);
+		g->dict_blob = group_build(h, g, true);
+		g->dict_gen = gen;
+	}
+	if (!g->snap_blob || g->snap_gen != gen || g->snap_version != ver || g->snap_seq != h->seq) {
+		ws_blob_put(g->snap_blob);
+		g->snap_blob = group_build(h, g, false);
+		g->snap_gen = gen;
+		g->snap_version = ver;
+		g->snap_seq = h->seq;
+	}
+	if (g->dict_blob)
+		ws_client_send_blob(c, g->dict_blob);
+	if (g->snap_blob)
+		ws_client_send_blob(c, g->snap_blob);
 	c->lagging = false;
 	h->st.snapshots++;
 }
@@ -432,8 +497,8 @@ static void collect(const struct point *p, void *arg)
 	ch->v[ch->n++] = p;
 }
 
-static struct ws_blob *delta_blob(const struct ws_group *g, const struct changed *ch,
-				   uint64_t seq, long long now_ms)
+struct ws_blob *ws_delta_frame(const struct ws_group *g, const struct point *const *v, size_t n,
+			       uint64_t seq, long long now_ms)
 {
 	struct jb jb = { 0 };
 	struct ws_blob *b = NULL;
@@ -441,13 +506,13 @@ static struct ws_blob *delta_blob(const struct ws_group *g, const struct changed
 
 	jb_printf(&jb, "{\"type\":\"delta\",\"seq\":%llu,\"time\":%lld,\"points\":[",
 		  (unsigned long long)seq, now_ms);
-	for (size_t i = 0; i < ch->n; i++) {
-		if (!group_match(g, ch->v[i]))
+	for (size_t i = 0; i < n; i++) {
+		if (!group_match(g, v[i]))
 			continue;
 		if (any)
 			jb_add(&jb, ",", 1);
 		any = true;
-		point_entry(&jb, ch->v[i]);
+		point_entry(&jb, v[i]);
 	}
 	jb_add(&jb, "]}", 2);
 	if (any && !jb.oom)
@@ -498,11 +563,11 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		/* One frame per group per tick, built for the group's first ready client. */
 		if (g->tick_seq != h->seq) {
 			g->tick_seq = h->seq;
-			g->tick_blob = delta_blob(g, &ch, h->seq, now);
+			g->tick_blob = ws_delta_frame(g, ch.v, ch.n, h->seq, now);
 			h->st.frames_built += g->tick_blob != NULL;
 		}
 		if (g->tick_blob)
-			ws_client_send_blob(c, g->tick_blob);
+			ws_client_send_now(c, g->tick_blob);
 	}
 	for (struct ws_group *g = h->groups; g; g = g->next) {
 		ws_blob_put(g->tick_blob);

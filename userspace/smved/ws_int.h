@@ -43,6 +43,9 @@ struct ws_group {
 	unsigned nclients;
 	uint64_t tick_seq;		/* tick for which tick_blob was built */
 	struct ws_blob *tick_blob;	/* this tick's delta (NULL: nothing for this group) */
+	/* The last dict and snapshot sent, shared while still current (see ws_feed.c send_state). */
+	struct ws_blob *dict_blob, *snap_blob;
+	uint64_t dict_gen, snap_gen, snap_version, snap_seq;
 	struct ws_group *next;
 };
 
@@ -91,6 +94,11 @@ struct ws_hub {
 /* ws.c */
 void ws_client_send_blob(struct ws_client *c, struct ws_blob *b);
 void ws_client_send_text(struct ws_client *c, const char *json, size_t len);
+/*
+ * Like ws_client_send_blob(), but when the client's queue is empty the frame goes straight to the
+ * socket (plain TCP, clients not driven by their write callback); what does not fit is queued.
+ */
+void ws_client_send_now(struct ws_client *c, struct ws_blob *b);
 /* Starts the close handshake with code and reason (reason: UTF-8, < 123 bytes). */
 void ws_client_close(struct ws_client *c, uint16_t code, const char *reason);
 size_t ws_client_queued(const struct ws_client *c);
@@ -100,6 +108,12 @@ size_t ws_hard_bound(const struct ws_hub *h);
 /* ws_feed.c */
 int ws_feed_start(struct ws_hub *h);
 void ws_feed_stop(struct ws_hub *h);
+/*
+ * The delta frame of group @g for the changed points @v[0..n) (those the group matches), or
+ * NULL when none matches.  Built once per tick and group; shared by reference.
+ */
+struct ws_blob *ws_delta_frame(const struct ws_group *g, const struct point *const *v, size_t n,
+			       uint64_t seq, long long now_ms);
 /* A new client: hello, dict, snapshot of everything (group "all"). */
 void ws_feed_welcome(struct ws_client *c);
 /* A text message from the client (valid UTF-8, ≤ 64 KiB). */

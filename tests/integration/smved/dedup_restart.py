@@ -38,8 +38,10 @@ def main():
     n, ok = 0, True
     try:
         dbp = os.path.join(tmp, "state", "journal.db")
-        # Stop until the last transaction is complete (a stop may fall while a poll is out).
-        for attempt in range(8):
+        # Stop until the last transaction is complete (a stop may fall while a poll is out) and
+        # its reply carried events (the simulator's replies come in bursts; an empty one would
+        # make the repeat below prove nothing).
+        for attempt in range(12):
             d = subprocess.Popen([smved, "-c", conf], stderr=open(err, "a"))
             time.sleep(2 if attempt == 0 else 0.5)
             d.send_signal(signal.SIGTERM)
@@ -47,7 +49,8 @@ def main():
             db = sqlite3.connect(dbp)
             seq, complete = db.execute("SELECT seq, complete FROM source_state"
                                        " WHERE key='tcp:E4'").fetchone()
-            if complete:
+            _, outs = P.read_log(log)
+            if complete and any(o["seq"] == seq for o in outs.values()):
                 break
             db.close()
         n += 1

@@ -14,6 +14,7 @@ import struct
 import subprocess
 import sys
 import time
+import urllib.request
 
 import websockets
 
@@ -161,6 +162,27 @@ async def main():
 
         # the server pings every second; the library answers; the connection must stay open
         ok(ws.open, "connection alive across server pings")
+
+    # ---- clients connecting together share one dict and one snapshot text ----------------------
+    def metric(name):
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % P, timeout=5 * SLOW) as r:
+            for line in r.read().decode().splitlines():
+                if line.startswith(name + " "):
+                    return float(line.split()[1])
+        return None
+
+    b0, s0 = metric("smve_ws_state_builds_total"), metric("smve_ws_snapshots_total")
+    many = await asyncio.gather(*[websockets.connect(URI, subprotocols=["smve.v1"], max_size=2 ** 24,
+                                                     origin="http://127.0.0.1:%d" % P) for _ in range(10)])
+    for w in many:
+        await until(w, "snapshot")
+    b1, s1 = metric("smve_ws_state_builds_total"), metric("smve_ws_snapshots_total")
+    for w in many:
+        await w.close()
+    # Unshared, each client would cost a dict and a snapshot build (20); shared, only the store
+    # changes between the connects cost a rebuild.
+    ok(s1 - s0 >= 10 and b1 - b0 <= s1 - s0, "10 clients: %d snapshots sent from %d texts built"
+       % (s1 - s0, b1 - b0))
 
     # ---- resume ----------------------------------------------------------------------------
     async with websockets.connect(URI, subprotocols=["smve.v1"]) as ws:
