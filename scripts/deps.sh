@@ -52,7 +52,10 @@ for t in "${tiers[@]}"; do
 	check | full | demo)
 		for d in "$top/tests/browser" "$top/web"; do
 			[ -f "$d/package.json" ] || continue
-			if [ ! -d "$d/node_modules" ] || [ "$d/package.json" -nt "$d/node_modules" ]; then
+			# npm ci leaves its hidden lock file in node_modules: without it (no folder, an
+			# empty or half-installed one) or older than the lock file, install again.
+			stamp=$d/node_modules/.package-lock.json
+			if [ ! -f "$stamp" ] || [ "$d/package-lock.json" -nt "$stamp" ]; then
 				(cd "$d" && npm ci --no-audit --no-fund --loglevel=error) || {
 					echo "deps: npm ci failed in $d" >&2
 					exit 1
