@@ -421,7 +421,7 @@ static int one_cycle(int i)
  * what it does not count (records, buffers, and anything the module makes the kernel keep).
  * Bus-only cycles are all alike, so a leak in one leaks in every one: at least 1000 objects
  * per 1000 cycles.  With udevd stopped nobody listens to the uevents and nothing else runs, and
- * the kmalloc total then moved by -107..+140 objects over 1000 or 2000 cycles on 6.1 and 6.12,
+ * the kmalloc total then moved by -107..+162 objects over 1000 or 2000 cycles on 6.1 and 6.12,
  * almost all in kmalloc-96, without growing with the number of cycles (objects freed late:
  * SLUB's per-CPU slabs, and task-related frees of the bus thread that wait for RCU): half the
  * smallest leak, 500, is the bound.  With udevd running the total moved by +9 in that run and by up to ~800 (0.8 per
