@@ -313,10 +313,12 @@ TEST_F(poll, control_to_a_silent_ied_is_outcome_unknown)
  * deliver in bursts: the gap counts from when the bytes could have arrived.  Default timing
  * here, not smvet_relax(): that is the point.  On real hardware the count is 0.  Under TCG on a
  * shared host a descheduled simulator or QEMU thread makes real silences on the emulated line
- * (the simulator's own 3 Tc TO1 drops some of the master's requests for the same reason; on a
- * busy host up to 8 % of the polls also time out), so the bound is 1 cut or malformed reply in
- * 100: judging gaps by delivery time cut about 1 reply in 35 on an idle host (bench/vm-bus,
- * before kernel/smve_txn.c's wire-time rule), the wire-time rule 0..4 in 1300..2900.  The
+ * longer than the 5 ms slack (the simulator's own 3 Tc TO1 drops some of the master's requests
+ * for the same reason), and how many depends on the host's load.  The same silences make
+ * replies miss their window, so the check is relative to the timeouts of the same window:
+ * judging gaps by delivery time cut 0.3..0.6 replies per timeout (bench/vm-bus, before
+ * kernel/smve_txn.c's wire-time rule), the wire-time rule 0..0.25 (1 of 13, 4 of 112, 20 of
+ * 111, 6 of 24), so at most a third of the timeouts, plus 3.  A statistical check, then; the
  * exact case is smve_bus_test's gap_limit_counts_from_wire_time_and_cuts_a_stalled_reply.
  */
 TEST_F(poll, idle_healthy_bus_cuts_no_reply)
@@ -342,17 +344,21 @@ TEST_F(poll, idle_healthy_bus_cuts_no_reply)
 		ASSERT_EQ(0, smvet_ied_u64(&self->b, ieds[i].addr, "statistics/replies", &rp1[i]));
 		bad += m1[i] - m0[i];
 		replies += rp1[i] - rp0[i];
-		/* The window saw real traffic: many replies from every IED. */
-		EXPECT_LT(rp0[i] + 50, rp1[i]) TH_LOG("IED %u: replies %llu -> %llu", ieds[i].addr,
-						      (unsigned long long)rp0[i],
-						      (unsigned long long)rp1[i]);
 	}
 	printf("# 10 s idle: %llu replies, %llu gap aborts, %llu malformed, %llu timeouts, rx_late %s\n",
 	       (unsigned long long)replies, (unsigned long long)(ab1 - ab0),
 	       (unsigned long long)bad, (unsigned long long)(to1 - to0), late);
 	fflush(stdout);
-	EXPECT_GE(replies / 100, ab1 - ab0);
-	EXPECT_GE(replies / 100, bad);
+	/*
+	 * 115200 baud gives ~2000 replies in 10 s.  Far fewer, or more than 3 % of the polls
+	 * missing their window (each one a stall beyond the spec's 5 ms slack), means the host
+	 * starves the VM too much to judge the gap limit.
+	 */
+	if (replies < 300 || (to1 - to0) * 100 > replies * 3)
+		SKIP(return, "%llu replies and %llu timeouts in 10 s: host too loaded to judge",
+		     (unsigned long long)replies, (unsigned long long)(to1 - to0));
+	EXPECT_GE((to1 - to0) / 3 + 3, ab1 - ab0);
+	EXPECT_GE((to1 - to0) / 3 + 3, bad);
 }
 
 TEST_HARNESS_MAIN
