@@ -321,44 +321,68 @@ TEST_F(poll, control_to_a_silent_ied_is_outcome_unknown)
  * 111, 6 of 24), so at most a third of the timeouts, plus 3.  A statistical check, then; the
  * exact case is smve_bus_test's gap_limit_counts_from_wire_time_and_cuts_a_stalled_reply.
  */
-TEST_F(poll, idle_healthy_bus_cuts_no_reply)
+struct idle_window {
+	uint64_t replies, aborts, malformed, timeouts;
+};
+
+/* Counter deltas of the whole bus over one idle window of @ms. */
+static int idle_window(struct smvet_bus *b, unsigned int ms, struct idle_window *w)
 {
 	uint64_t ab0, ab1, to0, to1, m0[NIEDS], m1[NIEDS], rp0[NIEDS], rp1[NIEDS];
-	uint64_t replies = 0, bad = 0;
 	char late[64] = "";
+
+	memset(w, 0, sizeof(*w));
+	if (smvet_bus_u64(b, "statistics/interchar_aborts", &ab0) ||
+	    smvet_bus_u64(b, "statistics/timeouts", &to0))
+		return -1;
+	for (size_t i = 0; i < NIEDS; i++)
+		if (smvet_ied_u64(b, ieds[i].addr, "statistics/malformed", &m0[i]) ||
+		    smvet_ied_u64(b, ieds[i].addr, "statistics/replies", &rp0[i]))
+			return -1;
+	smvet_sleep_ms(ms);
+	if (smvet_bus_u64(b, "statistics/interchar_aborts", &ab1) ||
+	    smvet_bus_u64(b, "statistics/timeouts", &to1))
+		return -1;
+	smvet_bus_get(b, "rx_late", late, sizeof(late));
+	for (size_t i = 0; i < NIEDS; i++) {
+		if (smvet_ied_u64(b, ieds[i].addr, "statistics/malformed", &m1[i]) ||
+		    smvet_ied_u64(b, ieds[i].addr, "statistics/replies", &rp1[i]))
+			return -1;
+		w->malformed += m1[i] - m0[i];
+		w->replies += rp1[i] - rp0[i];
+	}
+	w->aborts = ab1 - ab0;
+	w->timeouts = to1 - to0;
+	printf("# %u ms idle: %llu replies, %llu gap aborts, %llu malformed, %llu timeouts, rx_late %s\n",
+	       ms, (unsigned long long)w->replies, (unsigned long long)w->aborts,
+	       (unsigned long long)w->malformed, (unsigned long long)w->timeouts, late);
+	fflush(stdout);
+	return 0;
+}
+
+TEST_F(poll, idle_healthy_bus_cuts_no_reply)
+{
+	struct idle_window w;
+	int tries;
 
 	for (size_t i = 0; i < NIEDS; i++)
 		ASSERT_EQ(0, smvet_wait_ied(&self->b, ieds[i].addr, "online", 1, 20000, NULL));
-	ASSERT_EQ(0, smvet_bus_u64(&self->b, "statistics/interchar_aborts", &ab0));
-	ASSERT_EQ(0, smvet_bus_u64(&self->b, "statistics/timeouts", &to0));
-	for (size_t i = 0; i < NIEDS; i++) {
-		ASSERT_EQ(0, smvet_ied_u64(&self->b, ieds[i].addr, "statistics/malformed", &m0[i]));
-		ASSERT_EQ(0, smvet_ied_u64(&self->b, ieds[i].addr, "statistics/replies", &rp0[i]));
-	}
-	smvet_sleep_ms(10000);
-	ASSERT_EQ(0, smvet_bus_u64(&self->b, "statistics/interchar_aborts", &ab1));
-	ASSERT_EQ(0, smvet_bus_u64(&self->b, "statistics/timeouts", &to1));
-	smvet_bus_get(&self->b, "rx_late", late, sizeof(late));
-	for (size_t i = 0; i < NIEDS; i++) {
-		ASSERT_EQ(0, smvet_ied_u64(&self->b, ieds[i].addr, "statistics/malformed", &m1[i]));
-		ASSERT_EQ(0, smvet_ied_u64(&self->b, ieds[i].addr, "statistics/replies", &rp1[i]));
-		bad += m1[i] - m0[i];
-		replies += rp1[i] - rp0[i];
-	}
-	printf("# 10 s idle: %llu replies, %llu gap aborts, %llu malformed, %llu timeouts, rx_late %s\n",
-	       (unsigned long long)replies, (unsigned long long)(ab1 - ab0),
-	       (unsigned long long)bad, (unsigned long long)(to1 - to0), late);
-	fflush(stdout);
 	/*
 	 * 115200 baud gives ~2000 replies in 10 s.  Far fewer, or more than 3 % of the polls
 	 * missing their window (each one a stall beyond the spec's 5 ms slack), means the host
-	 * starves the VM too much to judge the gap limit.
+	 * starves the VM too much to judge the gap limit: such a window is measured again (a
+	 * busy host's stalls come in spells), and only three bad windows in a row give up.
 	 */
-	if (replies < 300 || (to1 - to0) * 100 > replies * 3)
-		SKIP(return, "%llu replies and %llu timeouts in 10 s: host too loaded to judge",
-		     (unsigned long long)replies, (unsigned long long)(to1 - to0));
-	EXPECT_GE((to1 - to0) / 3 + 3, ab1 - ab0);
-	EXPECT_GE((to1 - to0) / 3 + 3, bad);
+	for (tries = 0; tries < 3; tries++) {
+		ASSERT_EQ(0, idle_window(&self->b, 10000, &w));
+		if (w.replies >= 300 && w.timeouts * 100 <= w.replies * 3)
+			break;
+	}
+	if (tries == 3)
+		SKIP(return, "%llu replies and %llu timeouts in 10 s, three times: host too loaded to judge",
+		     (unsigned long long)w.replies, (unsigned long long)w.timeouts);
+	EXPECT_GE(w.timeouts / 3 + 3, w.aborts);
+	EXPECT_GE(w.timeouts / 3 + 3, w.malformed);
 }
 
 TEST_HARNESS_MAIN
