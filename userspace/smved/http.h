@@ -117,6 +117,9 @@ const char *http_field(const struct http_request *req, const char *name);
 /* True if the comma-separated field `name` contains `token` (case-insensitive). */
 bool http_field_has_token(const struct http_request *req, const char *name, const char *token);
 
+/* Value of one hexadecimal digit (either case), or -1. */
+int http_hex_digit(int ch);
+
 /* Decodes %XX in [s, s+len) into out (cap bytes incl. NUL); rejects %00 and bad escapes.
  * Returns the decoded length or -1. '+' is left alone (this is for paths). */
 int http_pct_decode(const char *s, size_t len, char *out, size_t cap);

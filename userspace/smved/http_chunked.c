@@ -57,17 +57,6 @@ char *http_chunked_take(struct http_chunked *ch, size_t *len)
 	return b;
 }
 
-static int hexdigit(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int fail(const char **why, const char *msg, int status)
 {
 	*why = msg;
@@ -148,7 +137,7 @@ int http_chunked_feed(struct http_chunked *ch, const char *in, size_t len, size_
 			break;
 		switch (ch->state) {
 		case CH_SIZE: {
-			int d = hexdigit(c);
+			int d = http_hex_digit(c);
 
 			if (d >= 0) {
 				/* Bounded by the budget at every digit: cannot overflow. */

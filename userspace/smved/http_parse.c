@@ -366,7 +366,7 @@ bool http_field_has_token(const struct http_request *req, const char *name, cons
 	return false;
 }
 
-static int hexval(int ch)
+int http_hex_digit(int ch)
 {
 	if (ch >= '0' && ch <= '9')
 		return ch - '0';
@@ -386,7 +386,8 @@ static int decode(const char *s, size_t len, char *out, size_t cap, bool plus)
 		if (ch == '%') {
 			if (i + 2 >= len)
 				return -1;
-			int h = hexval((unsigned char)s[i + 1]), l = hexval((unsigned char)s[i + 2]);
+			int h = http_hex_digit((unsigned char)s[i + 1]);
+			int l = http_hex_digit((unsigned char)s[i + 2]);
 
 			if (h < 0 || l < 0)
 				return -1;
