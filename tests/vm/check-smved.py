@@ -157,8 +157,10 @@ def check_points(dumps):
             if not isinstance(got, int) or not lo - AI_WALK <= got <= hi + AI_WALK:
                 wrong.append("E9.%d.AI%d = %s, kernel %s then %s" % (a, i, got, x.get("raw"), y.get("raw")))
     name = "SV, DI and AI values match the kernel's decoding of the simulator's replies (%d compared)" % compared
-    if compared < 16:
-        skip(name, "the values changed between the two reads of the kernel's state")
+    # Any stable value is a real comparison (a wrong decoding or binding shows on the first);
+    # under a loaded host most words may move between the reads, so no larger quorum is asked.
+    if compared == 0:
+        skip(name, "every value changed between the two reads of the kernel's state")
     else:
         result(not wrong, name, wrong[:10])
 
