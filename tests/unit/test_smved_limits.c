@@ -19,6 +19,7 @@
 #include "sheets.h"
 #include "smved.h"
 #include "store.h"
+#include "files.h"
 #include "tap.h"
 
 #define S(x) ((int64_t)(x) * 1000000)
@@ -108,15 +109,8 @@ static void rates(void)
 
 static void put(const char *name, const char *text)
 {
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	if (f) {
-		fputs(text, f);
-		fclose(f);
-	}
+	if (test_write_file(dir, name, text) < 0)
+		tap_diag("cannot write %s/%s", dir, name);
 }
 
 struct diags {
