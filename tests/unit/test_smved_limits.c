@@ -283,7 +283,6 @@ static void daemon_run(void)
 	set_ai(&sm, "E9VV", 30.0, 0, 6);
 	set_ai(&sm, "E9II", 100, 0, 6);
 	set_ai(&sm, "E9II", 130, 0, 10);	/* 7.5 A/s > deltah 5 A/s */
-	mark = journal_last_id(sm.journal);
 	query(&sm, 0, &f);
 	OK(strstr(f.list, "E9VV|Tensión Barra VALOR MIN: 30 Kv (limit 31.5)|1|") &&
 	   strstr(f.list, "E9II|Corriente DELTA MAX: 7.5 A/s (limit 5)|1|"),
