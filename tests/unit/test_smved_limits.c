@@ -132,7 +132,7 @@ static const char ied_csv[] = "id,comaster_id,offset,can_varsys,can_dis,can_ais,
 static const char ai_head[] = "id,ied_id,offset,Channel,description,tag,unit,escala,"
 			      "valuemax,valuemin,idTextoEvM,deltah,deltal,idTextoEv2,hysteresis\n";
 
-static struct smved_config *load(const char *ai_rows, struct diags *dg)
+static struct smved_config *load_with(const char *ai_rows, const char *keys, struct diags *dg)
 {
 	char conf[600], text[1200];
 
@@ -140,12 +140,24 @@ static struct smved_config *load(const char *ai_rows, struct diags *dg)
 	put("ied.csv", ied_csv);
 	put("ai.csv", text);
 	snprintf(text, sizeof(text), "[smved]\nstate_dir = %s\npoints = %s\n"
-		 "limit_hysteresis = 1\n[concentrator E9]\nhost = 127.0.0.1\ncomaster_id = 9\n",
-		 dir, dir);
+		 "%s\n[concentrator E9]\nhost = 127.0.0.1\ncomaster_id = 9\n", dir, dir, keys);
 	put("smved.conf", text);
 	snprintf(conf, sizeof(conf), "%s/smved.conf", dir);
 	memset(dg, 0, sizeof(*dg));
 	return config_load(conf, diag, dg);
+}
+
+static struct smved_config *load(const char *ai_rows, struct diags *dg)
+{
+	return load_with(ai_rows, "limit_hysteresis = 1", dg);
+}
+
+static int hyst_cb(const char *tag, const struct ai_limits *lim, void *arg)
+{
+	double *h = arg;
+
+	h[!strcmp(tag, "E9II")] = lim->hyst;
+	return 0;
 }
 
 static void check_config(void)
@@ -177,6 +189,23 @@ static void check_config(void)
 	c = load("1,1,1,0,Bus,E9VV,Kv,0.02,34.5,31.5,7,,,6,-1\n", &dg);
 	OK(c == NULL && strstr(dg.text, "ai.csv:2: E9VV: hysteresis -1 must be >= 0"),
 	   "negative hysteresis reported with file:line");
+	config_free(c);
+	/* The default hysteresis: limit_hysteresis % of 4095 x escala, at most a quarter of the band. */
+	c = load_with("1,1,1,0,Bus,E9VV,Kv,0.02,34.5,31.5,7,,,6,\n"
+		      "2,1,2,0,Cur,E9II,A,0.1,300,,7,,,6,\n", "limit_hysteresis = 2", &dg);
+	if (OK(c != NULL, "configuration with default hysteresis loads") && c) {
+		double h[2] = { -1, -1 };
+
+		sheets_foreach_ai_limits(c->sheets, hyst_cb, h);
+		OK(h[0] == 0.75 && h[1] > 8.18 && h[1] < 8.2,
+		   "default hysteresis: a quarter of the band (0.75) / 2 %% of 409.5 A (%g, %g)",
+		   h[0], h[1]);
+	}
+	config_free(c);
+	c = load_with("", "limit_hysteresis = 60\nlatch_tipo1 = maybe", &dg);
+	OK(c == NULL && strstr(dg.text, "smved.conf:4: limit_hysteresis must be a percentage") &&
+	   strstr(dg.text, "smved.conf:5: latch_tipo1 must be true or false"),
+	   "limit_hysteresis and latch_tipo1 values checked with file:line");
 	config_free(c);
 }
 
