@@ -134,6 +134,7 @@ export async function run(ctx) {
 			const back = await page.waitForSelector('.ev-row:has-text("VALOR MAX returned to normal")', { timeout: 15000 });
 			ok(!(await back.getAttribute('class')).includes('unattended') && !(await back.$('button.attend')),
 				'the return to normal is listed without an attend button');
+			await page.screenshot({ path: path.join(art, 'limit-events.png') });
 		});
 	} finally {
 		await page?.close();

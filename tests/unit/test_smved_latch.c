@@ -21,21 +21,15 @@
 #include "latch.h"
 #include "smved.h"
 #include "store.h"
+#include "files.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/test_smved_latch.XXXXXX";
 
 static void put(const char *name, const char *text)
 {
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	if (f) {
-		fputs(text, f);
-		fclose(f);
-	}
+	if (test_write_file(dir, name, text) < 0)
+		tap_diag("cannot write %s/%s", dir, name);
 }
 
 static const char *text_of(struct store *s, const char *tag)

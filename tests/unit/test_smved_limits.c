@@ -19,6 +19,7 @@
 #include "sheets.h"
 #include "smved.h"
 #include "store.h"
+#include "files.h"
 #include "tap.h"
 
 #define S(x) ((int64_t)(x) * 1000000)
@@ -108,15 +109,8 @@ static void rates(void)
 
 static void put(const char *name, const char *text)
 {
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	if (f) {
-		fputs(text, f);
-		fclose(f);
-	}
+	if (test_write_file(dir, name, text) < 0)
+		tap_diag("cannot write %s/%s", dir, name);
 }
 
 struct diags {
@@ -138,7 +132,7 @@ static const char ied_csv[] = "id,comaster_id,offset,can_varsys,can_dis,can_ais,
 static const char ai_head[] = "id,ied_id,offset,Channel,description,tag,unit,escala,"
 			      "valuemax,valuemin,idTextoEvM,deltah,deltal,idTextoEv2,hysteresis\n";
 
-static struct smved_config *load(const char *ai_rows, struct diags *dg)
+static struct smved_config *load_with(const char *ai_rows, const char *keys, struct diags *dg)
 {
 	char conf[600], text[1200];
 
@@ -146,12 +140,24 @@ static struct smved_config *load(const char *ai_rows, struct diags *dg)
 	put("ied.csv", ied_csv);
 	put("ai.csv", text);
 	snprintf(text, sizeof(text), "[smved]\nstate_dir = %s\npoints = %s\n"
-		 "limit_hysteresis = 1\n[concentrator E9]\nhost = 127.0.0.1\ncomaster_id = 9\n",
-		 dir, dir);
+		 "%s\n[concentrator E9]\nhost = 127.0.0.1\ncomaster_id = 9\n", dir, dir, keys);
 	put("smved.conf", text);
 	snprintf(conf, sizeof(conf), "%s/smved.conf", dir);
 	memset(dg, 0, sizeof(*dg));
 	return config_load(conf, diag, dg);
+}
+
+static struct smved_config *load(const char *ai_rows, struct diags *dg)
+{
+	return load_with(ai_rows, "limit_hysteresis = 1", dg);
+}
+
+static int hyst_cb(const char *tag, const struct ai_limits *lim, void *arg)
+{
+	double *h = arg;
+
+	h[!strcmp(tag, "E9II")] = lim->hyst;
+	return 0;
 }
 
 static void check_config(void)
@@ -183,6 +189,23 @@ static void check_config(void)
 	c = load("1,1,1,0,Bus,E9VV,Kv,0.02,34.5,31.5,7,,,6,-1\n", &dg);
 	OK(c == NULL && strstr(dg.text, "ai.csv:2: E9VV: hysteresis -1 must be >= 0"),
 	   "negative hysteresis reported with file:line");
+	config_free(c);
+	/* The default hysteresis: limit_hysteresis % of 4095 x escala, at most a quarter of the band. */
+	c = load_with("1,1,1,0,Bus,E9VV,Kv,0.02,34.5,31.5,7,,,6,\n"
+		      "2,1,2,0,Cur,E9II,A,0.1,300,,7,,,6,\n", "limit_hysteresis = 2", &dg);
+	if (OK(c != NULL, "configuration with default hysteresis loads") && c) {
+		double h[2] = { -1, -1 };
+
+		sheets_foreach_ai_limits(c->sheets, hyst_cb, h);
+		OK(h[0] == 0.75 && h[1] > 8.18 && h[1] < 8.2,
+		   "default hysteresis: a quarter of the band (0.75) / 2 %% of 409.5 A (%g, %g)",
+		   h[0], h[1]);
+	}
+	config_free(c);
+	c = load_with("", "limit_hysteresis = 60\nlatch_tipo1 = maybe", &dg);
+	OK(c == NULL && strstr(dg.text, "smved.conf:4: limit_hysteresis must be a percentage") &&
+	   strstr(dg.text, "smved.conf:5: latch_tipo1 must be true or false"),
+	   "limit_hysteresis and latch_tipo1 values checked with file:line");
 	config_free(c);
 }
 
@@ -221,6 +244,24 @@ static void set_ai(struct smved *sm, const char *tag, double eng, uint8_t q, dou
 	store_set_raw(sm->store, p->id, (uint32_t)((eng / p->scale) + 0.5) | (uint32_t)q << 14, q,
 		      S(t_s) + S(1700000000), smved_now_us());
 	event_base_loop(sm->base, EVLOOP_NONBLOCK);
+}
+
+struct flood {
+	int n;
+	bool alternating;
+	int64_t last_value;
+};
+
+static int flood_cb(const struct journal_event *ev, void *arg)
+{
+	struct flood *f = arg;
+
+	if (!strstr(ev->fields, "\"limit\":\"max\""))
+		return 0;
+	f->alternating = f->n ? f->alternating && ev->value != f->last_value : ev->value == 1;
+	f->last_value = ev->value;
+	f->n++;
+	return 0;
 }
 
 static void daemon_run(void)
@@ -271,11 +312,37 @@ static void daemon_run(void)
 	set_ai(&sm, "E9VV", 30.0, 0, 6);
 	set_ai(&sm, "E9II", 100, 0, 6);
 	set_ai(&sm, "E9II", 130, 0, 10);	/* 7.5 A/s > deltah 5 A/s */
-	mark = journal_last_id(sm.journal);
 	query(&sm, 0, &f);
 	OK(strstr(f.list, "E9VV|Tensión Barra VALOR MIN: 30 Kv (limit 31.5)|1|") &&
 	   strstr(f.list, "E9II|Corriente DELTA MAX: 7.5 A/s (limit 5)|1|"),
 	   "valuemin and deltah alarms with their texts");
+
+	/* A flood faster than the journal: decisions beyond the queue are deferred, never lost. */
+	{
+		const struct point *vv = store_find(sm.store, "E9VV");
+		struct journal_filter flt = { .type = "limit", .after_id = journal_last_id(sm.journal),
+					      .tag_prefix = "E9VV", .limit = 10000 };
+		struct flood fl = { 0 };
+
+		/* Odd count: the flood ends at 33 kV while the last journalled event is a raise. */
+		for (int i = 0; vv && i < 5001; i++)
+			store_set_raw(sm.store, vv->id, i % 2 ? 1750 : 1650, 0,
+				      S(100 + i) + S(1700000000), smved_now_us());
+		event_base_loop(sm.base, EVLOOP_NONBLOCK);
+		journal_query(sm.journal, &flt, flood_cb, &fl);
+		OK(fl.n > 1000 && fl.n < 5000 && fl.alternating && fl.last_value == 1,
+		   "5001 crossings without the loop running: %d journalled, strictly alternating", fl.n);
+		set_ai(&sm, "E9VV", 33.0, 0, 5200);
+		flt.after_id = 0;
+		flt.newest_first = true;
+		flt.limit = 1;
+		memset(&fl, 0, sizeof(fl));
+		journal_query(sm.journal, &flt, flood_cb, &fl);
+		OK(fl.last_value == 0, "the next sample at 33 kV returns MAX in the journal too (deferred,"
+		   " not lost)");
+		set_ai(&sm, "E9VV", 30.0, 0, 5202);
+	}
+	mark = journal_last_id(sm.journal);
 
 	/* Restart: the two open alarms come back from the journal, no new raise. */
 	limits_free(l);

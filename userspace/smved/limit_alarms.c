@@ -107,7 +107,7 @@ struct limits {
 	struct event *ev;	/* deferred journal write */
 	struct pending *pend;
 	size_t npend;
-	uint64_t dropped;
+	uint64_t deferred;	/* decisions undone because the queue was full */
 };
 
 static const char *station_of(const struct smved_config *c, const char *source)
@@ -200,9 +200,14 @@ static void write_cb(evutil_socket_t fd, short what, void *arg)
 	l->npend = 0;
 	return;
 retry:
+	if (fd == -2) {
+		/* Stopping (limits_free): no later pass to retry in. */
+		smved_log(LOG_ERR, "limits: %zu limit event(s) could not be journalled at stop",
+			  l->npend);
+		return;
+	}
 	/* Kept and retried: an alarm is never lost to a transient database error. */
-	smved_log(LOG_ERR, "limits: cannot journal %zu limit event(s)%s", l->npend,
-		  l->sm->base ? "; retrying" : "");
+	smved_log(LOG_ERR, "limits: cannot journal %zu limit event(s); retrying in 1 s", l->npend);
 	{
 		struct timeval tv = { 1, 0 };
 
@@ -213,8 +218,13 @@ retry:
 static void take(struct limits *l, uint32_t idx, const struct limit_change *ch, int64_t t_us)
 {
 	if (l->npend == LIMITS_PENDING_MAX) {
-		if (!l->dropped++)
-			smved_log(LOG_ERR, "limits: journal fell behind, limit events dropped");
+		/*
+		 * Undo the decision rather than lose it: the point's next sample
+		 * decides again, once the journal has caught up.
+		 */
+		l->pts[idx].st.active ^= (uint8_t)(1u << ch->kind);
+		if (!l->deferred++)
+			smved_log(LOG_ERR, "limits: journal fell behind; limit decisions deferred");
 		return;
 	}
 	l->pend[l->npend++] = (struct pending){ .pt = idx, .ch = *ch, .t_us = t_us };
@@ -407,7 +417,7 @@ void limits_free(struct limits *l)
 		store_unsubscribe(l->sm->store, l->sub);
 	if (l->ev) {
 		/* Whatever is still pending is journalled now: a stop must not lose alarms. */
-		write_cb(-1, 0, l);
+		write_cb(-2, 0, l);
 		event_free(l->ev);
 	}
 	free(l->pend);

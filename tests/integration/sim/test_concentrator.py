@@ -298,6 +298,34 @@ def t_event_bits(tap):
     tap.ok(rc == 2 and "--event-bits" in err, "--event-bits: a bad entry is refused with exit 2", err)
 
 
+def t_ai(tap):
+    # Word 0 of IED 1 walks in 1742..1850; word 1 of IED 2 (a meter, AI array word 5) takes 100,
+    # 4000, 7 for 0.25 simulated s each: at --time-scale 4, five cycles in the 1.5 s of polling.
+    sim = start(QUIET + ["--ai", "1:0:1742-1850", "--ai-steps", "2:1:100,4000,7:0.25",
+                         "--time-scale", "4"])
+    c = Link.tcp(sim.addr())
+    walk, steps, seq, end = [], set(), 0x20, time.monotonic() + 1.5
+    while time.monotonic() < end:
+        r = Reply(c.ask(poll(seq)))
+        walk.append(r.ai[0])
+        steps.add(r.ai[5])
+        seq = 0x20 + (seq - 0x1F) % 0x60
+        time.sleep(0.02)
+    tap.ok(len(walk) > 20 and all(1742 <= w <= 1850 for w in walk) and len(set(walk)) > 3,
+           "--ai: the word walks within its raw range (%d..%d over %d polls)"
+           % (min(walk), max(walk), len(walk)), walk[:20])
+    tap.ok(steps == {100, 4000, 7}, "--ai-steps: the word takes exactly the listed values, q 0",
+           sorted(steps))
+    tap.ok(all(3000 <= w <= 3500 for w in r.ai[1:4]), "the other bus words keep the default model",
+           r.ai[:4])
+    c.close()
+    stop(tap, sim, "ai")
+    for bad in (["--ai", "3:2:1-5"], ["--ai", "1:0:50-10"], ["--ai-steps", "1:0:1,5000:1"],
+                ["--ai-steps", "1:0:1,2"]):
+        rc, _, err = run_sim(["concentrator", "--listen", "127.0.0.1:0", "--layout", L3] + bad)
+        tap.ok(rc == 2 and "--ai" in err, "%s %s is refused with exit 2" % tuple(bad), err)
+
+
 def first_events(seed, n=40):
     sim = start(["--event-rate", "80", "--comsys-every", "0", "--seed", str(seed),
                  "--start", "2014-01-13T10:00:00", "--time-scale", "4"])
@@ -321,7 +349,7 @@ def t_seed(tap):
 def main():
     tap = Tap()
     for t in (t_usage, t_poll, t_retry_ack, t_bugpeh, t_peh_clock, t_control, t_energy, t_comsys,
-              t_burst, t_event_bits, t_seed):
+              t_burst, t_event_bits, t_ai, t_seed):
         tap.run(t)
     return tap.done()
 

@@ -14,9 +14,6 @@ usage: hmi_files.py SMVED SMVE_SIM TOP BUILD
 import csv
 import json
 import os
-import re
-import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -25,10 +22,8 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e9stack as E9  # noqa: E402
 import proof_sigkill as P  # noqa: E402
-
-LAYOUT = "1:6,3,4 2:6,1,2 3:6,1,2 4:6,1,2 5:6,1,2"  # examples/station/ied.csv
-
 
 def get(base, path):
     try:
@@ -42,22 +37,9 @@ def main():
     smved, simbin, top, build = sys.argv[1:5]
     station = os.path.join(top, "examples", "station")
     tmp = tempfile.mkdtemp(prefix="smved-hmi-")
-    sim = subprocess.Popen([simbin, "concentrator", "--listen", "127.0.0.1:0", "--layout", LAYOUT,
-                            "--name", "E9", "--seed", "5", "--event-rate", "20"],
-                           stdout=subprocess.PIPE, stderr=open(os.path.join(tmp, "sim.err"), "w"),
-                           text=True)
-    simport = sim.stdout.readline().split()[1].rsplit(":", 1)[1]
+    sim, simport = E9.start_sim(simbin, tmp, ["--seed", "5", "--event-rate", "20"])
     http = P.free_port()
-    with open(os.path.join(top, "examples", "smved.conf")) as f:
-        conf = f.read()
-    subs = {"state_dir": tmp + "/state", "points": station, "host": "127.0.0.1", "port": simport,
-            "poll_interval_ms": "100", "require_clock_sync": "false"}
-    for k, v in subs.items():
-        conf = re.sub(r"(?m)^%s = .*$" % k, "%s = %s" % (k, v), conf)
-    conf = conf.replace("[smved]\n", "[smved]\nlisten = 127.0.0.1:%d\n" % http, 1)
-    confp = os.path.join(tmp, "smved.conf")
-    with open(confp, "w") as f:
-        f.write(conf)
+    confp = E9.write_conf(top, tmp, simport, http)
     d = subprocess.Popen([smved, "-c", confp], stderr=open(os.path.join(tmp, "smved.err"), "w"))
     base = "http://127.0.0.1:%d" % http
     n, ok = 0, True
@@ -117,15 +99,8 @@ def main():
             n += 1
             print("ok %d - /vendor/ # SKIP %s absent (npm not run)" % (n, vend))
     finally:
-        d.send_signal(signal.SIGTERM)
-        d.wait(timeout=20)
-        sim.send_signal(signal.SIGTERM)
-        sim.wait(timeout=10)
-    if ok:
-        shutil.rmtree(tmp, ignore_errors=True)
-    else:
-        print("# logs kept in %s" % tmp)
-    return 0 if ok else 1
+        status = E9.finish([d, sim], tmp, ok)
+    return status
 
 
 if __name__ == "__main__":

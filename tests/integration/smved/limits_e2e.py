@@ -15,8 +15,6 @@ usage: limits_e2e.py SMVED SMVE_SIM TOP
 """
 import json
 import os
-import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,9 +22,9 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e9stack as E9  # noqa: E402
 import proof_sigkill as P  # noqa: E402
 
-LAYOUT = "1:6,3,4 2:6,1,2 3:6,1,2 4:6,1,2 5:6,1,2"  # examples/station/ied.csv
 # 33, 35, 35, 33, 30, 30 kV at escala 0.018374 (raw x escala), one simulated second each.
 BUS_STEPS = "1:0:1796,1905,1905,1796,1633,1633:1"
 CURRENT_STEPS = "1:3:1000,2000:3"       # 97.7 A <-> 195.4 A every 3 s
@@ -45,26 +43,13 @@ def api(base, path, body=None, cookie=None):
 
 def main():
     smved, simbin, top = sys.argv[1:4]
-    station = os.path.join(top, "examples", "station")
     tmp = tempfile.mkdtemp(prefix="smved-limits-")
-    sim = subprocess.Popen([simbin, "concentrator", "--listen", "127.0.0.1:0", "--layout", LAYOUT,
-                            "--name", "E9", "--seed", "3", "--event-rate", "10", "--comsys-every", "0",
-                            "--event-bits", "1:0:%#x" % (TIPO0_MASK | TIPO2_MASK),
-                            "--ai-steps", BUS_STEPS, "--ai-steps", CURRENT_STEPS],
-                           stdout=subprocess.PIPE, stderr=open(os.path.join(tmp, "sim.err"), "w"),
-                           text=True)
-    simport = sim.stdout.readline().split()[1].rsplit(":", 1)[1]
+    sim, simport = E9.start_sim(simbin, tmp, [
+        "--seed", "3", "--event-rate", "10", "--comsys-every", "0",
+        "--event-bits", "1:0:%#x" % (TIPO0_MASK | TIPO2_MASK),
+        "--ai-steps", BUS_STEPS, "--ai-steps", CURRENT_STEPS])
     http = P.free_port()
-    with open(os.path.join(top, "examples", "smved.conf")) as f:
-        conf = f.read()
-    subs = {"state_dir": tmp + "/state", "points": station, "host": "127.0.0.1", "port": simport,
-            "poll_interval_ms": "100", "require_clock_sync": "false"}
-    for k, v in subs.items():
-        conf = re.sub(r"(?m)^%s = .*$" % k, "%s = %s" % (k, v), conf)
-    conf = conf.replace("[smved]\n", "[smved]\nlisten = 127.0.0.1:%d\n" % http, 1)
-    confp = os.path.join(tmp, "smved.conf")
-    with open(confp, "w") as f:
-        f.write(conf)
+    confp = E9.write_conf(top, tmp, simport, http)
     d = None
     try:
         subprocess.run([smved, "-c", confp, "--add-user", "opera", "--role", "operator"],
@@ -137,15 +122,8 @@ def main():
         check(r1 and all(e["alarm"] for e in r1) and brk and all(e["alarm"] for e in brk),
               "tipodi 0 value 1 and breaker events stay alarms")
     finally:
-        d.terminate()
-        d.wait(timeout=10)
-        sim.terminate()
-        sim.wait(timeout=10)
-        if ok:
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            print("# logs kept in %s" % tmp)
-    return 0 if ok else 1
+        status = E9.finish([d, sim], tmp, ok)
+    return status
 
 
 if __name__ == "__main__":
