@@ -360,7 +360,8 @@ static int idle_window(struct smvet_bus *b, unsigned int ms, struct idle_window 
 	return 0;
 }
 
-TEST_F(poll, idle_healthy_bus_cuts_no_reply)
+/* up to 20 s to come online and three 10 s windows: more than the harness's default 30 s */
+TEST_F_TIMEOUT(poll, idle_healthy_bus_cuts_no_reply, 90)
 {
 	struct idle_window w;
 	int tries;
@@ -368,14 +369,16 @@ TEST_F(poll, idle_healthy_bus_cuts_no_reply)
 	for (size_t i = 0; i < NIEDS; i++)
 		ASSERT_EQ(0, smvet_wait_ied(&self->b, ieds[i].addr, "online", 1, 20000, NULL));
 	/*
-	 * 115200 baud gives ~2000 replies in 10 s.  Far fewer, or more than 3 % of the polls
+	 * 115200 baud gives ~2000 replies in 10 s.  Far fewer, or more than 10 % of the polls
 	 * missing their window (each one a stall beyond the spec's 5 ms slack), means the host
 	 * starves the VM too much to judge the gap limit: such a window is measured again (a
-	 * busy host's stalls come in spells), and only three bad windows in a row give up.
+	 * busy host's stalls come in spells), and only three bad windows in a row give up.  The
+	 * bounds below scale with the timeouts, so a few percent of them still judge fairly
+	 * (PREEMPT_RT guests under TCG run at 3-4 %).
 	 */
 	for (tries = 0; tries < 3; tries++) {
 		ASSERT_EQ(0, idle_window(&self->b, 10000, &w));
-		if (w.replies >= 300 && w.timeouts * 100 <= w.replies * 3)
+		if (w.replies >= 300 && w.timeouts * 10 <= w.replies)
 			break;
 	}
 	if (tries == 3)
