@@ -445,7 +445,7 @@ static void print_pct(const char *name, struct dvec *d, double p, bool comma)
 static void free_workers(struct worker *ws, int nth)
 {
 	for (int t = 0; t < nth; t++) {
-		for (int k = 0; k < ws[t].nconn; k++) {
+		for (int k = 0; ws[t].conns && k < ws[t].nconn; k++) {
 			if (ws[t].conns[k].fd >= 0)
 				close(ws[t].conns[k].fd);
 			free(ws[t].conns[k].msg);
@@ -453,7 +453,8 @@ static void free_workers(struct worker *ws, int nth)
 		free(ws[t].conns);
 		free(ws[t].e2e.v);
 		free(ws[t].fan.v);
-		close(ws[t].ep);
+		if (ws[t].ep >= 0)
+			close(ws[t].ep);
 	}
 }
 
@@ -500,6 +501,7 @@ int main(int argc, char **argv)
 		w->conns = calloc((size_t)w->nconn, sizeof(*w->conns));
 		if (w->ep < 0 || !w->conns) {
 			fprintf(stderr, "fanout: out of resources\n");
+			free_workers(ws, t + 1);
 			return 1;
 		}
 		for (int k = 0; k < w->nconn; k++) {
@@ -560,8 +562,10 @@ int main(int argc, char **argv)
 			err = w->err;
 	}
 	secs = (t1 - t0) / 1e3;
-	qsort(sum.e2e.v, sum.e2e.n, sizeof(double), cmp_d);
-	qsort(sum.fan.v, sum.fan.n, sizeof(double), cmp_d);
+	if (sum.e2e.n)
+		qsort(sum.e2e.v, sum.e2e.n, sizeof(double), cmp_d);
+	if (sum.fan.n)
+		qsort(sum.fan.v, sum.fan.n, sizeof(double), cmp_d);
 	printf("{\"clients\":%d,\"seconds\":%.3f,\"msgs_per_s\":%.1f,\"mbytes_per_s\":%.3f,"
 	       "\"entries_per_s_per_client\":%.1f,\"snapshots\":%llu,\"closed\":%llu,",
 	       g_n, secs, sum.msgs / secs, sum.bytes / secs / 1e6, sum.entries / secs / g_sampled,
