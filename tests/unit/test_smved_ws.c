@@ -46,5 +46,13 @@ int main(void)
 	OK(h[2] == 0xFF && h[3] == 0xFF, "16-bit length big-endian");
 	ws_frame_header(1, 65536, h);
 	OK(h[2] == 0 && h[7] == 1 && h[8] == 0 && h[9] == 0, "64-bit length big-endian");
+
+	/* Ticks keep a grid (100 ms period, times in us). */
+	IS(ws_tick_due(1000000, 1010000, 100000), 1100000,
+	   "a change 10 ms after a tick waits for the grid, not 100 ms from the change");
+	IS(ws_tick_due(1000000, 1060000, 100000), 1100000, "a tick that ran late does not move the grid");
+	IS(ws_tick_due(1000000, 1100000, 100000), 1100000, "due exactly now");
+	IS(ws_tick_due(1000000, 1250000, 100000), 1250000, "after a quiet spell: at once");
+	IS(ws_tick_due(0, 3600000000, 100000), 3600000000, "the first change goes out at once");
 	return tap_done();
 }

@@ -2,18 +2,10 @@
 /*
  * Mara/TCP concentrator source.  The protocol decisions (SEQ, retries,
  * stale replies, PEH timing) are libsmve's master; this file only moves
- * bytes, keeps one timer at the master's deadline, and owns the two things
- * the master cannot do: storing values and durably journalling events
- * before the master may use a new SEQ.
- *
- * Order of durability, per reply: the events and the state {seq, complete}
- * go to the journal's writer thread as one batch (group commit, off the
- * loop); only its completion calls smve_master_commit(), so no new SEQ can
- * acknowledge events that are not on disk.  Before a SEQ goes out the
- * journal must be able to recover it: either it holds {seq, incomplete},
- * or it holds {previous SEQ, complete}, from which a restart sends this
- * same SEQ anyway (docs/design-notes.md, "SEQ state and group commit").
- * Values are applied when the reply arrives: they acknowledge nothing.
+ * bytes, keeps one timer at the master's deadline and queues controls.
+ * The two things the master cannot do, storing values and durably
+ * journalling events before the master may use a new SEQ, are in
+ * source_tcp_commit.c.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -33,351 +25,12 @@
 #include "events.h"
 #include "journal.h"
 #include "sheets.h"
-#include "source_tcp.h"
+#include "source_tcp_int.h"
 #include "sources.h"
 #include "store.h"
 #include "tz.h"
 
 #define CONNECT_TIMEOUT_MS	5000
-
-enum conn_state { ST_WAIT, ST_CONNECTING, ST_UP };
-
-struct ctl_slot {
-	bool used;
-	uint32_t tag;
-	void (*done)(int result, void *arg);
-	void *arg;
-};
-
-struct source_tcp {
-	struct smved *sm;
-	struct conc_config cfg;
-	char key[64];			/* journal state key */
-	struct smve_master m;
-	struct smve_backoff bo;
-	struct bufferevent *bev;
-	struct event *timer;		/* connect timeout, master deadline or reconnect */
-	enum conn_state st;
-	size_t tx_inflight;		/* bytes handed to the socket, not yet drained */
-	struct source_points sp;
-	bool online;
-	bool conn_replied;		/* a valid reply on this connection */
-	bool ied_nr[MARA_LAYOUT_MAX];	/* SV bit 4: IED not responding */
-	bool layout_bad;
-	struct smve_master_state saved;	/* what the journal holds (durably) */
-	bool saved_valid;
-	struct journal_batch *batch;	/* the reply's batch while it is built */
-	bool persisting;		/* a state-only batch in flight: nothing goes out */
-	struct ctl_slot ctl[SMVE_MASTER_CONTROL_QUEUE];
-	uint32_t next_tag;
-	struct smved_source_info info;
-	uint64_t events, duplicates;
-};
-
-static uint64_t now_ms(void)
-{
-	return (uint64_t)(smved_mono_us() / 1000);
-}
-
-static void drive(struct source_tcp *s);
-static void close_conn(struct source_tcp *s, const char *why);
-
-/* --- journal helpers ----------------------------------------------------------- */
-
-/* Carried with a batch to its completion (journal_submit's user data). */
-struct commit_ctx {
-	uint64_t nr_before;		/* ied_nr[] before the reply, one bit per IED */
-	struct smve_master_state ms;	/* the state the batch persists */
-	bool layout_before;
-};
-
-static void side_done(void *owner, const struct journal_result *res, void *user)
-{
-	struct source_tcp *s = owner;
-
-	(void)user;
-	s->events += res->stored;
-}
-
-/* An event outside a reply (connection lost): its own batch, nothing waits for it. */
-static void add_event(struct source_tcp *s, const struct journal_new *ev, bool in_batch)
-{
-	struct journal_batch *b;
-
-	if (in_batch) {
-		/* An incomplete reply batch is dropped whole (on_reply re-asks the SEQ). */
-		if (s->batch && journal_batch_add(s->batch, ev) < 0) {
-			journal_batch_free(s->batch);
-			s->batch = NULL;
-		}
-		return;
-	}
-	b = journal_batch_new();
-	if (!b || journal_batch_add(b, ev) < 0) {
-		journal_batch_free(b);
-		smved_log(LOG_ERR, "%s: out of memory: event \"%s\" not journalled", s->cfg.name,
-			  ev->text ? ev->text : "");
-		return;
-	}
-	journal_submit(s->sm->journal, b, s, side_done, NULL, 0);
-}
-
-static void comm_event(struct source_tcp *s, int ied, bool online, const char *why,
-		       bool in_batch)
-{
-	struct journal_new ev = {
-		.source = s->cfg.name, .station = s->cfg.station, .ied = ied,
-		.type = "comm", .rx_us = smved_now_us(), .value = online,
-		.alarm = !online,
-	};
-	const struct point *p = store_get(s->sm->store, ied < 0 ? s->sp.comm_id :
-					  s->sp.ied_comm[0]);
-	char text[256], tag[STORE_TAG_MAX];
-
-	if (ied >= 0)
-		snprintf(tag, sizeof(tag), "%s.%d.COMM", s->cfg.station, ied);
-	else
-		snprintf(tag, sizeof(tag), "%s", p ? p->tag : "");
-	ev.tag = tag;
-	if (ied < 0)
-		snprintf(text, sizeof(text), "concentrator %s %s%s%s", s->cfg.name,
-			 online ? "online" : "offline", why ? ": " : "", why ? why : "");
-	else
-		snprintf(text, sizeof(text), "%s IED %d %s", s->cfg.station, ied,
-			 online ? "responding again" : "not responding (CalifNoResp)");
-	ev.text = text;
-	add_event(s, &ev, in_batch);
-}
-
-static void set_online(struct source_tcp *s, bool online, const char *why,
-		       bool in_batch)
-{
-	int64_t now = smved_now_us();
-
-	if (s->online == online)
-		return;
-	s->online = online;
-	store_batch_begin(s->sm->store);
-	store_set_raw(s->sm->store, s->sp.comm_id, online, 0, now, now);
-	if (!online) {
-		/* §5.12 rule 2: every value of a lost concentrator is stale. */
-		store_set_stale(s->sm->store, s->cfg.name, -1, true);
-		for (unsigned i = 0; i < s->cfg.layout.count; i++)
-			store_set_raw(s->sm->store, s->sp.ied_comm[i], 0, 0, now, now);
-	}
-	store_batch_end(s->sm->store);
-	smved_log(online ? LOG_NOTICE : LOG_WARNING, "%s: %s%s%s", s->cfg.name,
-		  online ? "online" : "offline", why ? ": " : "", why ? why : "");
-	comm_event(s, -1, online, why, in_batch);
-}
-
-static void state_done(void *owner, const struct journal_result *res, void *user)
-{
-	struct source_tcp *s = owner;
-	struct commit_ctx cx;
-
-	memcpy(&cx, user, sizeof(cx));
-	s->persisting = false;
-	if (res->status < 0) {
-		if (s->st != ST_WAIT)
-			close_conn(s, "cannot persist the SEQ state");
-		return;
-	}
-	s->saved = cx.ms;
-	s->saved_valid = true;
-	if (s->st == ST_UP)
-		drive(s);
-}
-
-/*
- * Can the request about to go out be recovered after a crash?  1 yes (send
- * it), 0 its state was queued for the journal (drive() again when durable),
- * -1 error.  The journal need not hold {seq, incomplete} when it holds
- * {previous, complete}: a restart then sends the SEQ after it, which is
- * this one; so a plain poll costs no write of its own, only its reply's.
- */
-static int persist_state(struct source_tcp *s)
-{
-	struct smve_master_state ms;
-	struct journal_state js = { 0 };
-	struct commit_ctx cx = { 0 };
-	struct journal_batch *b;
-
-	smve_master_take_state(&s->m, &ms);
-	if (s->saved_valid && ms.last_seq == s->saved.last_seq &&
-	    ms.complete == s->saved.complete)
-		return 1;
-	if (s->saved_valid && s->saved.complete && !ms.complete &&
-	    smve_master_seq_next(s->saved.last_seq) == ms.last_seq)
-		return 1;
-	js.seq = ms.last_seq;
-	js.complete = ms.complete;
-	cx.ms = ms;
-	b = journal_batch_new();
-	if (!b || journal_batch_state(b, s->key, &js) < 0) {
-		journal_batch_free(b);
-		return -1;
-	}
-	s->persisting = true;
-	if (journal_submit(s->sm->journal, b, s, state_done, &cx, sizeof(cx)) < 0) {
-		s->persisting = false;
-		return -1;
-	}
-	return 0;
-}
-
-/* --- replies ---------------------------------------------------------------------- */
-
-/* SV byte 0 bit 4 of each meter group: journal transitions (inside the reply's batch). */
-static void ied_flags(struct source_tcp *s, const struct smve_master_result *r)
-{
-	const struct mara_sections *sec = &r->sections;
-
-	if (r->view_count != s->cfg.layout.count)
-		return;
-	for (unsigned i = 0; i < r->view_count; i++) {
-		const struct mara_ied_view *v = &r->views[i];
-		bool nr;
-
-		if (!v->complete || !v->sv_len)
-			continue;
-		nr = v->addr != MARA_ADDR_COMASTER && (sec->sv[v->sv_off] & 0x10);
-		if (nr != s->ied_nr[i]) {
-			s->ied_nr[i] = nr;
-			comm_event(s, v->addr, !nr, NULL, true);
-		}
-	}
-}
-
-static void layout_check(struct source_tcp *s, const struct smve_master_result *r)
-{
-	bool bad = r->kind == SMVE_MR_REPLY && s->cfg.layout.count && r->bind_flags;
-	char text[256];
-
-	if (bad)
-		s->info.layout_errors++;
-	if (bad == s->layout_bad)
-		return;
-	s->layout_bad = bad;
-	if (bad)
-		snprintf(text, sizeof(text), "reply does not match the layout: SV %u/%u"
-			 " bytes, DI %u/%u words, AI %u/%u words (actual/expected);"
-			 " values of incomplete IEDs not applied", r->bind.sv_actual,
-			 r->bind.sv_expected, r->bind.di_actual, r->bind.di_expected,
-			 r->bind.ai_actual, r->bind.ai_expected);
-	else
-		snprintf(text, sizeof(text), "replies match the layout again");
-	smved_log(bad ? LOG_WARNING : LOG_NOTICE, "%s: %s", s->cfg.name, text);
-	{
-		struct journal_new ev = { .source = s->cfg.name, .station = s->cfg.station,
-					  .ied = -1, .type = "layout", .rx_us = smved_now_us(),
-					  .value = !bad, .alarm = bad, .text = text };
-
-		add_event(s, &ev, true);
-	}
-}
-
-static uint64_t nr_mask(const struct source_tcp *s)
-{
-	uint64_t m = 0;
-
-	for (unsigned i = 0; i < MARA_LAYOUT_MAX; i++)
-		m |= (uint64_t)s->ied_nr[i] << i;
-	return m;
-}
-
-/* The reply's batch is durable (or failed): only now may the master use a new SEQ. */
-static void reply_done(void *owner, const struct journal_result *res, void *user)
-{
-	struct source_tcp *s = owner;
-	struct commit_ctx cx;
-
-	memcpy(&cx, user, sizeof(cx));
-	if (res->status < 0) {
-		/* The transitions journalled in the lost batch must be seen again. */
-		for (unsigned i = 0; i < MARA_LAYOUT_MAX; i++)
-			s->ied_nr[i] = (cx.nr_before >> i) & 1;
-		s->layout_bad = cx.layout_before;
-		/*
-		 * Nothing of this reply is stored.  Do not commit: the master keeps
-		 * the SEQ, and after a reconnect the COMaster resends the same reply
-		 * (slave rule 1), so the events get another chance to be stored.
-		 */
-		if (s->st != ST_WAIT)
-			close_conn(s, "journal commit failed; will re-ask the same SEQ");
-		return;
-	}
-	s->events += res->stored;
-	s->duplicates += res->duplicates;
-	s->saved = cx.ms;
-	s->saved_valid = true;
-	if (res->duplicates)
-		smved_log(LOG_INFO, "%s: SEQ %02X: %u event(s) dropped as duplicates",
-			  s->cfg.name, cx.ms.last_seq, res->duplicates);
-	smve_master_commit(&s->m, cx.ms.last_seq, now_ms());
-	if (s->st == ST_UP)
-		drive(s);
-}
-
-/* REPLY or STALE: queue the events with the completed state; reply_done() commits the SEQ. */
-static void on_reply(struct source_tcp *s, const struct smve_master_result *r)
-{
-	struct event_ctx ec = {
-		.source = s->cfg.name, .station = s->cfg.station,
-		.timezone = s->cfg.timezone, .dialect = s->cfg.dialect,
-		.store = s->sm->store, .sheets = s->sm->cfg->sheets, .sp = &s->sp,
-	};
-	struct journal_state js = { .seq = r->seq, .complete = true };
-	struct commit_ctx cx = { .nr_before = nr_mask(s), .layout_before = s->layout_bad,
-				 .ms = { .last_seq = r->seq, .complete = true } };
-	int64_t now = smved_now_us();
-	struct journal_batch *b;
-
-	if (r->kind == SMVE_MR_REPLY) {
-		s->info.last_reply_us = now;
-		smve_backoff_reset(&s->bo);
-	} else {
-		s->info.stale_replies++;
-	}
-	s->batch = journal_batch_new();
-	if (!s->batch)
-		goto fail;
-	if (r->kind == SMVE_MR_REPLY && !s->conn_replied) {
-		s->conn_replied = true;
-		set_online(s, true, NULL, true);
-	}
-	if (r->kind == SMVE_MR_REPLY) {
-		layout_check(s, r);
-		ied_flags(s, r);
-	}
-	for (unsigned i = 0; i < r->event_count && s->batch; i++) {
-		struct event_buf buf;
-		struct journal_new ev;
-
-		event_to_journal(&ec, &r->events[i], now, &buf, &ev);
-		add_event(s, &ev, true);
-	}
-	if (!s->batch || journal_batch_state(s->batch, s->key, &js) < 0)
-		goto fail;
-	b = s->batch;
-	s->batch = NULL;
-	if (journal_submit(s->sm->journal, b, s, reply_done, &cx, sizeof(cx)) < 0)
-		goto fail;
-	/*
-	 * Values now, not after the fsync: they acknowledge nothing, and a reply
-	 * whose batch fails is re-asked and applied again.  M3: never a stale one's.
-	 */
-	if (r->kind == SMVE_MR_REPLY)
-		source_apply_values(s->sm->store, &s->sp, r, s->cfg.layout.count, s->ied_nr, now);
-	return;
-fail:
-	journal_batch_free(s->batch);
-	s->batch = NULL;
-	for (unsigned i = 0; i < MARA_LAYOUT_MAX; i++)
-		s->ied_nr[i] = (cx.nr_before >> i) & 1;
-	s->layout_bad = cx.layout_before;
-	close_conn(s, "cannot queue the reply for the journal; will re-ask the same SEQ");
-}
 
 static int control_result(enum smve_control_status st)
 {
@@ -417,7 +70,7 @@ static void handle(struct source_tcp *s, const struct smve_master_result *r)
 	case SMVE_MR_REPLY:
 	case SMVE_MR_STALE:
 		if (r->needs_commit)
-			on_reply(s, r);
+			source_tcp_on_reply(s, r);
 		break;
 	case SMVE_MR_RETRY:
 		smved_log(LOG_DEBUG, "%s: SEQ %02X attempt %u failed: %s", s->cfg.name,
@@ -428,7 +81,7 @@ static void handle(struct source_tcp *s, const struct smve_master_result *r)
 
 		snprintf(why, sizeof(why), "no valid reply to SEQ %02X after %u attempts (%s)",
 			 r->seq, r->attempt, smve_master_reason_name(r->reason));
-		close_conn(s, why);
+		source_tcp_close(s, why);
 		break;
 	}
 	case SMVE_MR_CONTROL:
@@ -458,11 +111,11 @@ static void arm_timer_ms(struct source_tcp *s, uint64_t delay_ms)
 	evtimer_add(s->timer, &tv);
 }
 
-static void drive(struct source_tcp *s)
+void source_tcp_drive(struct source_tcp *s)
 {
 	struct smve_master_result r;
 	const uint8_t *out;
-	uint64_t now = now_ms(), dl;
+	uint64_t now = source_tcp_now_ms(), dl;
 	size_t n;
 
 	/* Bounded: a master that kept reporting must not starve the loop. */
@@ -472,14 +125,14 @@ static void drive(struct source_tcp *s)
 		return;
 	if (!s->tx_inflight && !s->persisting && (n = smve_master_output(&s->m, &out)) > 0) {
 		/* M1: the SEQ this request carries is recoverable from disk before it leaves. */
-		int p = persist_state(s);
+		int p = source_tcp_persist_state(s);
 
 		if (p < 0) {
-			close_conn(s, "cannot persist the SEQ state");
+			source_tcp_close(s, "cannot persist the SEQ state");
 			return;
 		}
 		if (p > 0 && bufferevent_write(s->bev, out, n) < 0) {
-			close_conn(s, "socket write failed");
+			source_tcp_close(s, "socket write failed");
 			return;
 		}
 		if (p > 0)
@@ -502,7 +155,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
 	 * request is certainly out by then, so tell the master first.
 	 */
 	if (s->tx_inflight && !evbuffer_get_length(bufferevent_get_output(bev))) {
-		smve_master_written(&s->m, s->tx_inflight, now_ms());
+		smve_master_written(&s->m, s->tx_inflight, source_tcp_now_ms());
 		s->tx_inflight = 0;
 	}
 	while (s->st == ST_UP && (len = evbuffer_get_length(in)) > 0) {
@@ -512,7 +165,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
 
 		if (!p)
 			break;
-		while (smve_master_input(&s->m, now_ms(), &p, &rem, &r)) {
+		while (smve_master_input(&s->m, source_tcp_now_ms(), &p, &rem, &r)) {
 			handle(s, &r);
 			if (s->st != ST_UP)
 				return;	/* bev is gone */
@@ -521,7 +174,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
 		if (rem == n)
 			break;	/* nothing consumed: never spin */
 	}
-	drive(s);
+	source_tcp_drive(s);
 }
 
 static void write_cb(struct bufferevent *bev, void *arg)
@@ -531,10 +184,10 @@ static void write_cb(struct bufferevent *bev, void *arg)
 	(void)bev;
 	if (s->tx_inflight) {
 		/* Output drained to the kernel: the reply timeout starts now (§7.3). */
-		smve_master_written(&s->m, s->tx_inflight, now_ms());
+		smve_master_written(&s->m, s->tx_inflight, source_tcp_now_ms());
 		s->tx_inflight = 0;
 	}
-	drive(s);
+	source_tcp_drive(s);
 }
 
 static void event_cb(struct bufferevent *bev, short what, void *arg)
@@ -553,8 +206,8 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 		evtimer_del(s->timer);
 		smved_log(LOG_INFO, "%s: connected to %s:%u", s->cfg.name, s->cfg.host,
 			  s->cfg.port);
-		smve_master_connected(&s->m, now_ms());
-		drive(s);
+		smve_master_connected(&s->m, source_tcp_now_ms());
+		source_tcp_drive(s);
 		return;
 	}
 	if (what & BEV_EVENT_EOF)
@@ -566,14 +219,14 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 		snprintf(why, sizeof(why), "%s: %s",
 			 s->st == ST_CONNECTING ? "connect failed" : "connection error",
 			 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-	close_conn(s, why);
+	source_tcp_close(s, why);
 }
 
 static void start_connect(struct source_tcp *s)
 {
 	s->bev = bufferevent_socket_new(s->sm->base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (!s->bev) {
-		close_conn(s, "cannot create a socket");
+		source_tcp_close(s, "cannot create a socket");
 		return;
 	}
 	bufferevent_setcb(s->bev, read_cb, write_cb, event_cb, s);
@@ -584,7 +237,7 @@ static void start_connect(struct source_tcp *s)
 	arm_timer_ms(s, CONNECT_TIMEOUT_MS);
 	if (bufferevent_socket_connect_hostname(s->bev, sources_dns(s->sm->sources),
 						AF_UNSPEC, s->cfg.host, s->cfg.port) < 0) {
-		close_conn(s, "connect failed");
+		source_tcp_close(s, "connect failed");
 		return;
 	}
 }
@@ -600,15 +253,15 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 		start_connect(s);
 		break;
 	case ST_CONNECTING:
-		close_conn(s, "connect timed out");
+		source_tcp_close(s, "connect timed out");
 		break;
 	case ST_UP:
-		drive(s);
+		source_tcp_drive(s);
 		break;
 	}
 }
 
-static void close_conn(struct source_tcp *s, const char *why)
+void source_tcp_close(struct source_tcp *s, const char *why)
 {
 	struct smve_master_result r;
 	uint32_t delay;
@@ -620,13 +273,13 @@ static void close_conn(struct source_tcp *s, const char *why)
 	}
 	s->st = ST_WAIT;
 	s->tx_inflight = 0;
-	smve_master_disconnected(&s->m, now_ms());
+	smve_master_disconnected(&s->m, source_tcp_now_ms());
 	/* An outstanding 0x13 is now reported UNKNOWN; nothing else may start while down. */
-	for (int i = 0; i < 2 * SMVE_MASTER_CONTROL_QUEUE && smve_master_tick(&s->m, now_ms(), &r);
+	for (int i = 0; i < 2 * SMVE_MASTER_CONTROL_QUEUE && smve_master_tick(&s->m, source_tcp_now_ms(), &r);
 	     i++)
 		if (r.kind == SMVE_MR_CONTROL)
 			on_control(s, &r);
-	set_online(s, false, why, false);
+	source_tcp_set_online(s, false, why, false);
 	delay = smve_backoff_next(&s->bo);
 	smved_log(LOG_INFO, "%s: %s; reconnecting in %u ms", s->cfg.name, why, delay);
 	evtimer_del(s->timer);
@@ -823,6 +476,6 @@ int source_tcp_control(struct source_tcp *s, uint32_t id, int state,
 		return -EBUSY;
 	*slot = (struct ctl_slot){ .used = true, .tag = s->next_tag, .done = done,
 				   .arg = arg };
-	drive(s);
+	source_tcp_drive(s);
 	return 0;
 }

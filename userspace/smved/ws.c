@@ -76,6 +76,13 @@ bool ws_utf8_valid(const uint8_t *s, size_t len)
 	return true;
 }
 
+int64_t ws_tick_due(int64_t last_due_us, int64_t now_us, int64_t period_us)
+{
+	int64_t due = last_due_us + period_us;
+
+	return due < now_us ? now_us : due;
+}
+
 size_t ws_frame_header(uint8_t opcode, size_t len, uint8_t hdr[10])
 {
 	hdr[0] = 0x80 | (opcode & 0x0F);
@@ -154,9 +161,8 @@ void ws_client_send_blob(struct ws_client *c, struct ws_blob *b)
 	c->hub->st.bytes_sent += b->len;
 }
 
-void ws_client_send_now(struct ws_client *c, struct ws_blob *b)
+void ws_client_send_now(struct ws_client *c, struct ws_blob *b, size_t queued)
 {
-	struct evbuffer *out;
 	ssize_t n;
 
 	/*
@@ -166,17 +172,12 @@ void ws_client_send_now(struct ws_client *c, struct ws_blob *b)
 	 * the write event's two epoll changes per client and tick; the rest, if the socket is
 	 * full, is queued as usual.
 	 */
-	if (c->closing || c->dead || c->in_recv || c->replaying || c->lagging ||
-	    bufferevent_openssl_get_ssl(c->bev)) {
+	if (c->closing || c->dead || c->in_recv || c->replaying || c->lagging || c->plain_fd < 0 ||
+	    queued) {
 		ws_client_send_blob(c, b);
 		return;
 	}
-	out = bufferevent_get_output(c->bev);
-	if (evbuffer_get_length(out)) {
-		ws_client_send_blob(c, b);
-		return;
-	}
-	n = send(bufferevent_getfd(c->bev), b->data, b->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	n = send(c->plain_fd, b->data, b->len, MSG_DONTWAIT | MSG_NOSIGNAL);
 	if (n <= 0) {
 		/* Would block, or an error the bufferevent's own write will report (on_event). */
 		ws_client_send_blob(c, b);
@@ -187,7 +188,8 @@ void ws_client_send_now(struct ws_client *c, struct ws_blob *b)
 	if ((size_t)n == b->len)
 		return;
 	b->refs++;
-	if (evbuffer_add_reference(out, b->data + n, b->len - (size_t)n, blob_cleanup, b)) {
+	if (evbuffer_add_reference(bufferevent_get_output(c->bev), b->data + n, b->len - (size_t)n,
+				   blob_cleanup, b)) {
 		/* Half a frame on the wire and no memory for the rest: the stream is lost. */
 		b->refs--;
 		schedule_reap(c);
@@ -568,6 +570,7 @@ void ws_handle(struct ws_hub *h, struct http_conn *hc, const struct http_request
 	c->id = id;
 	snprintf(c->peer, sizeof(c->peer), "%s", req->peer);
 	c->bev = http_conn_upgrade(hc);
+	c->plain_fd = c->bev && !bufferevent_openssl_get_ssl(c->bev) ? bufferevent_getfd(c->bev) : -1;
 	c->ping = event_new(w->sm->base, -1, EV_PERSIST, on_ping, c);
 	c->linger = evtimer_new(w->sm->base, on_linger, c);
 	c->pending = evbuffer_new();

@@ -54,4 +54,11 @@ bool ws_utf8_valid(const uint8_t *s, size_t len);
 /* Frames a server-to-client message (unmasked, FIN): header into hdr, returns its length. */
 size_t ws_frame_header(uint8_t opcode, size_t len, uint8_t hdr[10]);
 
+/*
+ * When the next delta tick is due (monotonic microseconds): one period after the last one was
+ * due, so that ticks keep a grid under a steady feed, and never before now (after a quiet spell
+ * longer than a period, at once).
+ */
+int64_t ws_tick_due(int64_t last_due_us, int64_t now_us, int64_t period_us);
+
 #endif

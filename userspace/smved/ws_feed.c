@@ -553,7 +553,9 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	for (struct ws_client *c = h->clients; c; c = c->next) {
 		if (c->closing || c->dead || c->lagging)
 			continue;
-		if (ws_client_queued(c) > ws_soft_bound(h)) {
+		size_t queued = ws_client_queued(c);
+
+		if (queued > ws_soft_bound(h)) {
 			h->st.lagged++;
 			c->lagging = true;	/* resnapshot when drained (ws_feed_drained) */
 			continue;
@@ -567,7 +569,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 			h->st.frames_built += g->tick_blob != NULL;
 		}
 		if (g->tick_blob)
-			ws_client_send_now(c, g->tick_blob);
+			ws_client_send_now(c, g->tick_blob, queued);
 	}
 	for (struct ws_group *g = h->groups; g; g = g->next) {
 		ws_blob_put(g->tick_blob);
@@ -583,11 +585,20 @@ static void schedule_tick(struct ws_hub *h)
 	h->tick_pending = true;
 	if (h->w->cfg.ws_tick_ms == 0) {
 		event_active(h->tick, 0, 0);
-	} else {
-		struct timeval tv = { h->w->cfg.ws_tick_ms / 1000, (h->w->cfg.ws_tick_ms % 1000) * 1000 };
-
-		evtimer_add(h->tick, &tv);
+		return;
 	}
+	/* On a grid, not a tick after the next change (docs/design-notes.md, "WebSocket feed"). */
+	int64_t now = smved_mono_us();
+	int64_t due = ws_tick_due(h->tick_due_us, now, (int64_t)h->w->cfg.ws_tick_ms * 1000);
+	int64_t delay = due - now;
+
+	h->tick_due_us = due;
+	struct timeval tv = { (time_t)(delay / 1000000), (suseconds_t)(delay % 1000000) };
+
+	if (delay == 0)
+		event_active(h->tick, 0, 0);
+	else
+		evtimer_add(h->tick, &tv);
 }
 
 static void discard(const struct point *p, void *arg)
