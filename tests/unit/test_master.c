@@ -273,6 +273,7 @@ static void test_stale(void)
 	cfg_base(&c);
 	c.peh_enabled = false;
 	c.layout = layout3;
+	c.retries = 0;		/* one window; resends: test_master_stale */
 	start(&c, NULL);
 	transaction(0x20, "first");
 	expect_poll(0x21, "second poll");
@@ -539,6 +540,7 @@ static void test_bugpeh(void)
 	struct smve_master_state s = { .last_seq = 0x79, .complete = true };
 	uint8_t reply7a[256], out[256];
 	size_t n7a, n;
+	unsigned int i;
 
 	cfg_base(&c);
 	c.layout = layout3;
@@ -559,10 +561,17 @@ static void test_bugpeh(void)
 	   res[0].frame.seq == 0x7A && !res[0].views,
 	   "#5 the replayed 7A reply is STALE: values discarded, events to the filter");
 	smve_master_commit(&m, 0x7B, now);
-	now += 5000;		/* the reply window ends, */
+	for (i = 0; i < 3; i++) {
+		/* each window ends without an answer to 7B: resent (M4), replayed again */
+		now += 5000;
+		expect_poll(0x7B, "#5 window over, only the stale buffer came: 7B again");
+		feed(reply7a, n7a);
+		smve_master_commit(&m, 0x7B, now);
+	}
+	now += 5000;		/* the last window ends, */
 	tick();
 	now += 50;		/* then the stale guard */
-	expect_poll(0x7C, "#6 next poll uses 7C");
+	expect_poll(0x7C, "#6 after the last attempt, a new SEQ 7C instead of a loop (M3)");
 }
 
 static void test_backoff(void)

@@ -70,8 +70,9 @@ static void test_stale_then_genuine(void)
 
 /*
  * M3 keeps its purpose: when only stale frames answer (a retry buffer the slave replays), the
- * master does not re-ask the same SEQ but moves on with a new one once the reply window ends,
- * and only after the stale events are durable.
+ * master re-asks the same SEQ like after a timeout (the genuine reply may only be late), and
+ * after the last attempt moves on with a new SEQ instead of giving up and looping, once the
+ * stale events are durable.
  */
 static void test_stale_window_ends(void)
 {
@@ -81,6 +82,7 @@ static void test_stale_window_ends(void)
 
 	cfg_base(&c);
 	c.peh_enabled = false;
+	c.retries = 1;
 	start(&c, NULL);
 	transaction(0x20, "first");
 	expect_poll(0x21, "second poll");
@@ -88,10 +90,19 @@ static void test_stale_window_ends(void)
 	reply_ev(0x20, 2, 100);
 	OK(nres == 1 && res[0].kind == SMVE_MR_STALE, "stale frame");
 	now += 4990;
+	expect_poll(0x21, "window over, only a stale frame: the same SEQ again (M4)");
+	OK(nres == 1 && res[0].kind == SMVE_MR_RETRY, "reported as a retry");
+	now += 10;
+	reply_ev(0x20, 2, 100);
+	OK(nres == 1 && res[0].kind == SMVE_MR_STALE, "stale again");
+	IS(smve_master_commit(&m, 0x21, now), 0, "first stale commit");
+	now += 4990;
 	tick();
 	OK(nres == 0 && take_output((uint8_t[256]){ 0 }) == 0,
-	   "window over, stale commit outstanding: no retry, no new SEQ");
+	   "last window over, a stale commit outstanding: no give-up, no new SEQ");
 	IS(smve_master_deadline(&m), SMVE_MASTER_NO_DEADLINE, "waiting for the stale commit");
+	OK(smve_master_take_state(&m, &s) >= 0 && s.last_seq == 0x21 && !s.complete,
+	   "21 still incomplete");
 	IS(smve_master_commit(&m, 0x21, now), 0, "stale events committed after the window");
 	OK(smve_master_take_state(&m, &s) == 1 && s.last_seq == 0x21 && s.complete,
 	   "M3: the transaction is over");
@@ -100,18 +111,20 @@ static void test_stale_window_ends(void)
 	now += 1;
 	expect_poll(0x22, "M3: a NEW SEQ, not a loop on the stale buffer");
 	smve_master_get_stats(&m, &st);
-	IS(st.retries, 0, "a stale window is not a retry");
-	IS(st.timeouts, 0, "nor a timeout");
+	IS(st.retries, 1, "one resend");
+	IS(st.give_ups, 0, "no give-up");
 
-	/* commit already in when the window ends: straight to the guard */
+	/* the resend retrieves a late genuine reply */
 	now += 10;
-	reply_ev(0x21, 0, 0);
+	reply_ev(0x21, 1, 0);
+	OK(nres == 1 && res[0].kind == SMVE_MR_STALE, "stale frame for 22");
 	smve_master_commit(&m, 0x22, now);
-	now += 5000;
-	tick();
-	OK(nres == 0 && take_output((uint8_t[256]){ 0 }) == 0, "window over: guard first");
-	now += 50;
-	expect_poll(0x23, "then a new SEQ");
+	now += 4990;
+	expect_poll(0x22, "22 re-asked");
+	now += 10;
+	reply_ev(0x22, 1, 500);
+	OK(nres == 1 && res[0].kind == SMVE_MR_REPLY && res[0].events[0].value == 500,
+	   "the answer to 22 is accepted");
 }
 
 /*

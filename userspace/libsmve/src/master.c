@@ -581,8 +581,14 @@ int smve_master_tick(struct smve_master *m, uint64_t now_ms, struct smve_master_
 			return 0;
 		/* §2.4: a stalled partial frame must not prefix the next reply */
 		mara_reasm_abort(&m->reasm);
-		if (m->stale_seen) {
-			/* M3: no genuine answer came, only a replayed buffer: move on, no resend */
+		if (m->stale_seen && m->attempt > m->cfg.retries) {
+			/*
+			 * M3: every attempt got only a replayed buffer, never the answer to the
+			 * SEQ sent: move on with a new SEQ instead of giving up, which would
+			 * re-ask it after the reconnect and loop on that buffer.  Earlier windows
+			 * end like timeouts (M4): the genuine answer may only be late, and a
+			 * resend of the same SEQ retrieves it without acknowledging anything.
+			 */
 			m->stale_done = true;
 			m->phase = PH_WAIT_COMMIT;
 			if (!m->commit_out)

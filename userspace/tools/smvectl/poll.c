@@ -370,7 +370,7 @@ static void handle(struct poll_run *r, const struct smve_master_result *res, uin
 	case SMVE_MR_STALE:
 		info(r, "stale reply: SEQ %02X answers a request we did not send (sent %02X); "
 		     "values discarded, %u events to the duplicate filter; still waiting for the reply "
-		     "to the SEQ sent (a new SEQ follows if none comes)",
+		     "to the SEQ sent",
 		     res->frame.seq, res->seq, res->event_count);
 		smve_master_commit(&r->m, res->seq, now);
 		break;

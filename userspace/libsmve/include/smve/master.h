@@ -33,9 +33,10 @@
  * SEQ is stale (M3), refined (docs/design-notes.md, "Stale replies do not end the wait"): its
  * values are discarded and its events handed over for the journal's duplicate filter, but the
  * master keeps waiting for the reply to the SEQ it sent until the reply timeout, because that
- * reply may still follow with new events; a matching reply is accepted normally, and only a
- * window that ends without one makes the next poll use a new SEQ (no resend: it would loop on a
- * stale retry buffer).  A 0x10 reply with events that arrives while nothing is outstanding is
+ * reply may still follow with new events; a matching reply is accepted normally, a window that
+ * ends without one is a timeout (the same SEQ is resent, M4), and only when the last attempt
+ * saw stale frames does the next poll use a new SEQ instead of a give-up (which would re-ask it
+ * and loop on a stale retry buffer).  A 0x10 reply with events that arrives while nothing is
  * handed over the same way.  No new SEQ and no PEH go out while any REPLY or STALE result is not
  * yet committed.  A 0x13 is never failed, resent or switched to a new SEQ by a stale frame.
  */
@@ -203,7 +204,7 @@ struct smve_master {
 	bool conn_replied;		/* a valid reply arrived on this connection */
 	bool peh_check;			/* a transaction just completed: PEH may go now */
 	bool stale_seen;		/* a stale 0x10 answered the poll in flight (M3) */
-	bool stale_done;		/* its reply window ended with no matching reply */
+	bool stale_done;		/* its last reply window ended with no matching reply */
 	uint8_t commit_out;		/* REPLY/STALE results of seq not yet committed */
 	uint64_t poll_at;		/* IDLE: the next poll is due */
 	uint64_t guard_until;		/* IDLE: no request before (PEH or stale guard) */
@@ -282,8 +283,8 @@ void smve_master_written(struct smve_master *m, size_t n, uint64_t now_ms);
  * The events of a REPLY or STALE result with SEQ @seq (res.seq) are durably stored, together with
  * the state {seq, res.persist_complete}.  Every result that needs a commit gets exactly one (a
  * result whose storing failed gets none: close the connection instead).  Once every result of
- * the transaction is committed and it has ended (a REPLY, or a stale window without a matching
- * reply), the transaction is complete and the next request may use a new SEQ; a STALE result's
+ * the transaction is committed and it has ended (a REPLY, or the last attempt's stale window
+ * without a matching reply), the transaction is complete and the next request may use a new SEQ; a STALE result's
  * commit alone never completes it.  Returns 0; 1 when the commit was moot (the transaction was
  * already complete: a late frame, or a duplicate reply to a SEQ re-asked after a reconnect,
  * possibly committed after the master moved on); -MARA_EINVAL when @seq is neither the current
