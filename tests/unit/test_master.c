@@ -9,161 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "master_harness.h"
 #include "tap.h"
-
-#define MAXRES 16
-
-static struct smve_master m;
-static struct smve_master_result res[MAXRES];
-static unsigned int nres;
-static uint64_t now;
-
-/* fake station clock: 2014-02-06 19:35:27.5 local (a Thursday) */
-static int clock_synced = 1;
-static unsigned int clock_calls;
-
-static int fake_clock(void *ctx, int64_t *secs, uint32_t *nsec)
-{
-	(void)ctx;
-	clock_calls++;
-	if (!clock_synced)
-		return -1;
-	*secs = 1391715327;
-	*nsec = 500000000;
-	return 0;
-}
-
-static void cfg_base(struct smve_master_config *c)
-{
-	smve_master_config_defaults(c);
-	c->clock = fake_clock;
-}
-
-static void start(const struct smve_master_config *c, const struct smve_master_state *st)
-{
-	now = 1000000;
-	clock_synced = 1;
-	if (smve_master_init(&m, c, st))
-		abort();
-	smve_master_connected(&m, now);
-}
-
-static void keep(const struct smve_master_result *r)
-{
-	if (nres < MAXRES)
-		res[nres++] = *r;
-}
-
-/* Run the timers at the current time and collect results. */
-static void tick(void)
-{
-	struct smve_master_result r;
-
-	nres = 0;
-	while (smve_master_tick(&m, now, &r))
-		keep(&r);
-}
-
-/* Everything the master wants written: returns its length, copies it to @out, marks written. */
-static size_t take_output(uint8_t *out)
-{
-	const uint8_t *p;
-	size_t n = smve_master_output(&m, &p);
-
-	if (n) {
-		memcpy(out, p, n);
-		smve_master_written(&m, n, now);
-	}
-	return n;
-}
-
-static void feed(const uint8_t *data, size_t len)
-{
-	struct smve_master_result r;
-
-	nres = 0;
-	while (smve_master_input(&m, now, &data, &len, &r))
-		keep(&r);
-}
-
-/* Tick, then expect exactly a poll with @seq to be written. */
-static bool expect_poll(uint8_t seq, const char *what)
-{
-	uint8_t out[256], want[8];
-	size_t n;
-
-	tick();
-	n = take_output(out);
-	mara_build_poll(want, sizeof(want), 0x01, 0x40, seq);
-	return OK(n == 8 && !memcmp(out, want, 8), "%s: poll SEQ %02X written (got %zu bytes, "
-		  "SEQ %02X)", what, seq, n, n >= 5 ? out[4] : 0);
-}
-
-static bool expect_quiet(const char *what)
-{
-	uint8_t out[256];
-	size_t n;
-
-	tick();
-	n = take_output(out);
-	return OK(n == 0, "%s: nothing written (got %zu bytes)", what, n);
-}
-
-/* A 0x10 reply: 3 IEDs laid out 1:6,3,4 2:6,1,2 3:6,1,2, @nev ENERGY events, SV[0] = @sv0. */
-static size_t build_reply(uint8_t *buf, uint8_t dst, uint8_t src, uint8_t seq, unsigned int nev,
-			  uint8_t sv0, uint32_t evbase)
-{
-	uint8_t p[MARA_PAYLOAD_MAX];
-	size_t k = 0;
-	unsigned int i;
-
-	p[k++] = 18 + 1;
-	for (i = 0; i < 18; i++)
-		p[k++] = i % 6 ? (uint8_t)i : (i ? 0x44 : sv0);
-	p[k++] = 10 + 1;
-	for (i = 0; i < 10; i++)
-		p[k++] = (uint8_t)i;
-	p[k++] = 16 + 1;
-	for (i = 0; i < 16; i++)
-		p[k++] = (uint8_t)(i * 3);
-	p[k++] = (uint8_t)(nev * 10 + 1);
-	for (i = 0; i < nev; i++) {
-		uint32_t v = evbase + i;
-		uint8_t ev[10] = { 0x43, 0x00, 14, 1, 13, 16, 15, (uint8_t)(v >> 16),
-				   (uint8_t)v, (uint8_t)(v >> 8) };
-
-		memcpy(p + k, ev, 10);
-		k += 10;
-	}
-	return (size_t)mara_build(buf, 256, dst, src, seq, MARA_CMD_POLL, p, k);
-}
-
-static void reply(uint8_t seq, unsigned int nev)
-{
-	uint8_t f[256];
-	size_t n = build_reply(f, 0x40, 0x01, seq, nev, 0x44, 100);
-
-	feed(f, n);
-}
-
-static const struct mara_layout layout3 = {
-	.count = 3,
-	.ied = { { 1, 6, 3, 4 }, { 2, 6, 1, 2 }, { 3, 6, 1, 2 } },
-};
-
-/* One complete transaction: poll @seq, reply, commit; the clock moves to the next poll. */
-static void transaction(uint8_t seq, const char *what)
-{
-	expect_poll(seq, what);
-	now += 10;
-	reply(seq, 0);
-	if (nres != 1 || res[0].kind != SMVE_MR_REPLY) {
-		OK(0, "%s: reply SEQ %02X accepted", what, seq);
-		return;
-	}
-	smve_master_commit(&m, seq, now);
-	now += m.cfg.poll_interval_ms;
-}
 
 static void test_seq_range(void)
 {
@@ -426,6 +273,7 @@ static void test_stale(void)
 	cfg_base(&c);
 	c.peh_enabled = false;
 	c.layout = layout3;
+	c.retries = 0;		/* one window; resends: test_master_stale */
 	start(&c, NULL);
 	transaction(0x20, "first");
 	expect_poll(0x21, "second poll");
@@ -437,10 +285,12 @@ static void test_stale(void)
 	   "SEQ mismatch is STALE: events handed over, no values bound");
 	now += 1000;
 	expect_quiet("no re-poll before the stale events are committed");
-	IS(smve_master_commit(&m, 0x21, now), 0, "commit of the stale transaction");
-	now += 49;
-	expect_quiet("50 ms guard after a stale reply");
+	IS(smve_master_commit(&m, 0x21, now), 0, "commit of the stale events");
+	now += 3999;
+	expect_quiet("the reply to 21 is awaited for the whole reply timeout");
 	now += 1;
+	expect_quiet("window over: 50 ms guard");
+	now += 50;
 	expect_poll(0x22, "re-poll uses a NEW SEQ derived from the SEQ sent (M2, M3)");
 	smve_master_get_stats(&m, &st);
 	IS(st.stale, 1, "stale counted");
@@ -690,6 +540,7 @@ static void test_bugpeh(void)
 	struct smve_master_state s = { .last_seq = 0x79, .complete = true };
 	uint8_t reply7a[256], out[256];
 	size_t n7a, n;
+	unsigned int i;
 
 	cfg_base(&c);
 	c.layout = layout3;
@@ -710,8 +561,17 @@ static void test_bugpeh(void)
 	   res[0].frame.seq == 0x7A && !res[0].views,
 	   "#5 the replayed 7A reply is STALE: values discarded, events to the filter");
 	smve_master_commit(&m, 0x7B, now);
-	now += 50;
-	expect_poll(0x7C, "#6 next poll uses 7C");
+	for (i = 0; i < 3; i++) {
+		/* each window ends without an answer to 7B: resent (M4), replayed again */
+		now += 5000;
+		expect_poll(0x7B, "#5 window over, only the stale buffer came: 7B again");
+		feed(reply7a, n7a);
+		smve_master_commit(&m, 0x7B, now);
+	}
+	now += 5000;		/* the last window ends, */
+	tick();
+	now += 50;		/* then the stale guard */
+	expect_poll(0x7C, "#6 after the last attempt, a new SEQ 7C instead of a loop (M3)");
 }
 
 static void test_backoff(void)

@@ -259,7 +259,10 @@ static void reply_done(void *owner, const struct journal_result *res, void *user
 		source_tcp_drive(s);
 }
 
-/* REPLY or STALE: queue the events with the completed state; reply_done() commits the SEQ. */
+/*
+ * REPLY or STALE: queue the events with the state the master names (a stale reply leaves the SEQ
+ * incomplete while its genuine reply may still come); reply_done() commits the SEQ.
+ */
 void source_tcp_on_reply(struct source_tcp *s, const struct smve_master_result *r)
 {
 	struct event_ctx ec = {
@@ -267,9 +270,9 @@ void source_tcp_on_reply(struct source_tcp *s, const struct smve_master_result *
 		.timezone = s->cfg.timezone, .dialect = s->cfg.dialect,
 		.store = s->sm->store, .sheets = s->sm->cfg->sheets, .sp = &s->sp,
 	};
-	struct journal_state js = { .seq = r->seq, .complete = true };
+	struct journal_state js = { .seq = r->seq, .complete = r->persist_complete };
 	struct commit_ctx cx = { .nr_before = nr_mask(s), .layout_before = s->layout_bad,
-				 .ms = { .last_seq = r->seq, .complete = true } };
+				 .ms = { .last_seq = r->seq, .complete = r->persist_complete } };
 	int64_t now = smved_now_us();
 	struct journal_batch *b;
 

@@ -13,7 +13,7 @@ enum phase {
 	PH_DOWN = 0,		/* no connection */
 	PH_IDLE,		/* connected, between transactions */
 	PH_WAIT_REPLY,		/* a request is outstanding */
-	PH_WAIT_COMMIT,		/* a reply was handed out; its events are being stored */
+	PH_WAIT_COMMIT,		/* the wait is over; handed-out events are being stored */
 	PH_OFFLINE,		/* gave up; waiting for the caller to close */
 };
 
@@ -134,6 +134,8 @@ static void begin_request(struct smve_master *m, bool control)
 		m->reply_handed = false;
 		m->state_dirty = true;
 	}
+	m->stale_seen = false;
+	m->stale_done = false;
 	m->attempt = 0;
 	if (control) {
 		m->req_cmd = MARA_CMD_CONTROL;
@@ -183,9 +185,32 @@ static int take_pending(struct smve_master *m, struct smve_master_result *res)
 }
 
 /*
- * An attempt failed (M4): resend the same SEQ, or give up after the last retry.  A 0x13 that
- * got no valid answer is then abandoned with outcome "unknown" (see smve_master_disconnected()).
+ * Abandon the connection.  A 0x13 that got no valid answer is abandoned with outcome "unknown"
+ * (see smve_master_disconnected()); a poll stays incomplete and is re-asked after the reconnect.
  */
+static int give_up(struct smve_master *m, enum smve_master_reason why,
+		   struct smve_master_result *res)
+{
+	m->stats.give_ups++;
+	m->phase = PH_OFFLINE;
+	reset_output(m);
+	mara_reasm_abort(&m->reasm);
+	res->reason = why;
+	res->seq = m->seq;
+	res->attempt = m->attempt;
+	if (m->ctl_active) {
+		complete_transaction(m);
+		fill_control(m, res, SMVE_CONTROL_UNKNOWN);
+		res->reason = why;
+		ctl_dequeue(m);
+		m->pending_give_up = true;
+		return 1;
+	}
+	res->kind = SMVE_MR_GIVE_UP;
+	return 1;
+}
+
+/* An attempt failed (M4): resend the same SEQ, or give up after the last retry. */
 static int fail_attempt(struct smve_master *m, enum smve_master_reason why, int error,
 			struct smve_master_result *res)
 {
@@ -193,22 +218,8 @@ static int fail_attempt(struct smve_master *m, enum smve_master_reason why, int 
 	res->error = error;
 	res->seq = m->seq;
 	res->attempt = m->attempt;
-	if (m->attempt > m->cfg.retries) {
-		m->stats.give_ups++;
-		m->phase = PH_OFFLINE;
-		reset_output(m);
-		mara_reasm_abort(&m->reasm);
-		if (m->ctl_active) {
-			complete_transaction(m);
-			fill_control(m, res, SMVE_CONTROL_UNKNOWN);
-			res->reason = why;
-			ctl_dequeue(m);
-			m->pending_give_up = true;
-			return 1;
-		}
-		res->kind = SMVE_MR_GIVE_UP;
-		return 1;
-	}
+	if (m->attempt > m->cfg.retries)
+		return give_up(m, why, res);
 	m->stats.retries++;
 	res->kind = SMVE_MR_RETRY;
 	send_request(m);
@@ -245,6 +256,11 @@ void smve_master_disconnected(struct smve_master *m, uint64_t now_ms)
 	}
 	/* a GIVE_UP the caller has not collected is moot once the connection is gone */
 	m->pending_give_up = false;
+	/*
+	 * A result whose batch failed is never committed (the caller closes instead), so the
+	 * count cannot be trusted across connections; the re-asked SEQ's replies restart it.
+	 */
+	m->commit_out = 0;
 	m->phase = PH_DOWN;
 }
 
@@ -294,23 +310,6 @@ static int handle_poll_reply(struct smve_master *m, struct smve_master_result *r
 	const struct mara_frame *f = &res->frame;
 	int err = mara_sections_parse(f->payload, f->payload_len, &res->sections);
 
-	if (f->seq != m->seq) {
-		/* M3: a retry buffer answering a request the slave took for a repeat */
-		m->stats.stale++;
-		if (err)
-			memset(&res->sections, 0, sizeof(res->sections));
-		else
-			decode_events(m, res);
-		res->kind = SMVE_MR_STALE;
-		res->seq = m->seq;
-		res->attempt = m->attempt;
-		res->error = err;
-		res->needs_commit = true;
-		m->reply_handed = true;
-		m->last_stale = true;
-		m->phase = PH_WAIT_COMMIT;
-		return 1;
-	}
 	if (err) {
 		m->stats.malformed++;
 		return fail_attempt(m, SMVE_REASON_MALFORMED, err, res);
@@ -330,8 +329,9 @@ static int handle_poll_reply(struct smve_master *m, struct smve_master_result *r
 	res->seq = m->seq;
 	res->attempt = m->attempt;
 	res->needs_commit = true;
+	res->persist_complete = true;
 	m->reply_handed = true;
-	m->last_stale = false;
+	m->commit_out++;
 	m->phase = PH_WAIT_COMMIT;
 	return 1;
 }
@@ -339,14 +339,7 @@ static int handle_poll_reply(struct smve_master *m, struct smve_master_result *r
 static int handle_control_reply(struct smve_master *m, struct smve_master_result *res,
 				uint64_t now_ms)
 {
-	int err;
-
-	if (res->frame.seq != m->seq) {
-		/* the device replayed another buffer: our command was not executed; ask again */
-		m->stats.stale++;
-		return fail_attempt(m, SMVE_REASON_STALE, 0, res);
-	}
-	err = mara_control_check(&res->frame, &m->ctl_q[m->ctl_head].c);
+	int err = mara_control_check(&res->frame, &m->ctl_q[m->ctl_head].c);
 	if (err == -MARA_ETRUNCATED || err == -MARA_ECOMMAND) {
 		m->stats.malformed++;
 		return fail_attempt(m, SMVE_REASON_MALFORMED, err, res);
@@ -364,6 +357,73 @@ static int handle_control_reply(struct smve_master *m, struct smve_master_result
 	return 1;
 }
 
+static int drop_frame(struct smve_master *m, enum smve_master_reason why,
+		      struct smve_master_result *res)
+{
+	m->stats.dropped++;
+	res->kind = SMVE_MR_DROPPED;
+	res->reason = why;
+	return 1;
+}
+
+/*
+ * Hand out the events of a 0x10 reply that is not the answer to the request in flight (its
+ * sections are parsed): M3's stale reply, or a late one.  Values are never bound; the events go
+ * to the duplicate filter, and no new SEQ goes out before their commit, because a new SEQ
+ * acknowledges at the concentrator whatever it last sent.
+ */
+static int hand_stale(struct smve_master *m, struct smve_master_result *res)
+{
+	/* a peer flooding replies faster than they can be stored: re-ask from a clean slate */
+	if (m->commit_out >= SMVE_MASTER_COMMITS_MAX)
+		return give_up(m, SMVE_REASON_OVERRUN, res);
+	m->stats.stale++;
+	decode_events(m, res);
+	res->kind = SMVE_MR_STALE;
+	res->seq = m->seq;
+	res->attempt = m->attempt;
+	res->needs_commit = true;
+	/* what the SEQ state will be once this and every earlier result are committed */
+	res->persist_complete = m->seq_complete || m->ctl_active ||
+				(m->phase == PH_WAIT_COMMIT && (m->reply_handed || m->stale_done));
+	m->commit_out++;
+	return 1;
+}
+
+/*
+ * A reply with another SEQ while a request is in flight (M3, refined): it does not end the
+ * wait, because the genuine answer to the SEQ sent may still follow it (a late answer to an
+ * earlier resend overtaking it), and dropping that answer before sending a new SEQ would lose
+ * its events.  A 0x13 is neither failed nor resent for it.
+ */
+static int handle_stale(struct smve_master *m, struct smve_master_result *res)
+{
+	const struct mara_frame *f = &res->frame;
+
+	if (f->cmd != MARA_CMD_POLL ||
+	    mara_sections_parse(f->payload, f->payload_len, &res->sections)) {
+		m->stats.stale++;
+		return drop_frame(m, SMVE_REASON_STALE, res);
+	}
+	if (m->req_cmd == MARA_CMD_POLL)
+		m->stale_seen = true;
+	return hand_stale(m, res);
+}
+
+/* A frame while nothing is outstanding: only events matter (see hand_stale()). */
+static int handle_late(struct smve_master *m, struct smve_master_result *res)
+{
+	const struct mara_frame *f = &res->frame;
+
+	if (m->phase == PH_OFFLINE || f->cmd != MARA_CMD_POLL ||
+	    mara_sections_parse(f->payload, f->payload_len, &res->sections) ||
+	    !res->sections.ev_count) {
+		memset(&res->sections, 0, sizeof(res->sections));
+		return drop_frame(m, SMVE_REASON_UNSOLICITED, res);
+	}
+	return hand_stale(m, res);
+}
+
 /* Validate one verified frame in the §2.4 order and turn it into a result. */
 static int handle_frame(struct smve_master *m, size_t len, uint64_t now_ms,
 			struct smve_master_result *res)
@@ -373,14 +433,14 @@ static int handle_frame(struct smve_master *m, size_t len, uint64_t now_ms,
 	result_clear(res);
 	result_frame(m, res, len);
 	res->seq = m->seq;
-	if (f->dst != m->cfg.src || f->src != m->cfg.dst || m->phase != PH_WAIT_REPLY) {
-		m->stats.dropped++;
-		res->kind = SMVE_MR_DROPPED;
-		res->reason = f->dst != m->cfg.src ? SMVE_REASON_WRONG_DST :
-			      f->src != m->cfg.dst ? SMVE_REASON_WRONG_SRC :
-			      SMVE_REASON_UNSOLICITED;
-		return 1;
-	}
+	if (f->dst != m->cfg.src)
+		return drop_frame(m, SMVE_REASON_WRONG_DST, res);
+	if (f->src != m->cfg.dst)
+		return drop_frame(m, SMVE_REASON_WRONG_SRC, res);
+	if (m->phase != PH_WAIT_REPLY)
+		return handle_late(m, res);
+	if (f->seq != m->seq)
+		return handle_stale(m, res);
 	if (f->cmd != m->req_cmd) {
 		m->stats.bad_cmd++;
 		return fail_attempt(m, SMVE_REASON_COMMAND, -MARA_ECOMMAND, res);
@@ -476,7 +536,8 @@ static int tick_idle(struct smve_master *m, uint64_t now_ms, struct smve_master_
 {
 	bool want_control, want_poll;
 
-	if (output_busy(m) || now_ms < m->guard_until)
+	/* handed-out events not yet durable: neither a new SEQ nor a PEH may acknowledge them */
+	if (output_busy(m) || now_ms < m->guard_until || m->commit_out)
 		return 0;
 	if (!m->seq_complete) {
 		/* M1: the incomplete SEQ is re-asked before anything else, PEH included */
@@ -499,6 +560,15 @@ static int tick_idle(struct smve_master *m, uint64_t now_ms, struct smve_master_
 	return 0;
 }
 
+/* Every result of the transaction is durable: it is complete, the next SEQ may follow. */
+static void finish_commit(struct smve_master *m, uint64_t now_ms)
+{
+	complete_transaction(m);
+	m->phase = PH_IDLE;
+	/* §7.3: after a stale window re-poll after a short guard, with a new SEQ */
+	m->poll_at = now_ms + (m->stale_done ? m->cfg.stale_guard_ms : m->cfg.poll_interval_ms);
+}
+
 int smve_master_tick(struct smve_master *m, uint64_t now_ms, struct smve_master_result *res)
 {
 	if (take_pending(m, res))
@@ -509,9 +579,23 @@ int smve_master_tick(struct smve_master *m, uint64_t now_ms, struct smve_master_
 	case PH_WAIT_REPLY:
 		if (output_busy(m) || now_ms < m->deadline)
 			return 0;
-		m->stats.timeouts++;
 		/* §2.4: a stalled partial frame must not prefix the next reply */
 		mara_reasm_abort(&m->reasm);
+		if (m->stale_seen && m->attempt > m->cfg.retries) {
+			/*
+			 * M3: every attempt got only a replayed buffer, never the answer to the
+			 * SEQ sent: move on with a new SEQ instead of giving up, which would
+			 * re-ask it after the reconnect and loop on that buffer.  Earlier windows
+			 * end like timeouts (M4): the genuine answer may only be late, and a
+			 * resend of the same SEQ retrieves it without acknowledging anything.
+			 */
+			m->stale_done = true;
+			m->phase = PH_WAIT_COMMIT;
+			if (!m->commit_out)
+				finish_commit(m, now_ms);
+			return 0;
+		}
+		m->stats.timeouts++;
 		result_clear(res);
 		return fail_attempt(m, SMVE_REASON_TIMEOUT, 0, res);
 	default:
@@ -548,6 +632,14 @@ int smve_master_commit(struct smve_master *m, uint8_t seq, uint64_t now_ms)
 {
 	bool moot;
 
+	if (seq == m->seq && m->commit_out) {
+		moot = m->seq_complete;
+		m->commit_out--;
+		if (!m->commit_out && m->phase == PH_WAIT_COMMIT)
+			finish_commit(m, now_ms);
+		return moot ? 1 : 0;
+	}
+
 	/*
 	 * A commit can trail the machine: when a reconnect re-asks a SEQ whose first reply is
 	 * being stored, both replies come back for commit, and the master may already have moved
@@ -559,16 +651,10 @@ int smve_master_commit(struct smve_master *m, uint8_t seq, uint64_t now_ms)
 	if (!m->reply_handed)
 		return -MARA_EINVAL;
 	moot = m->seq_complete;
-	complete_transaction(m);
-	if (m->phase == PH_WAIT_COMMIT) {
-		m->phase = PH_IDLE;
-		if (m->last_stale) {
-			/* §7.3: re-poll after a short guard, with a new SEQ */
-			m->poll_at = now_ms + m->cfg.stale_guard_ms;
-		} else {
-			m->poll_at = now_ms + m->cfg.poll_interval_ms;
-		}
-	}
+	if (m->phase == PH_WAIT_COMMIT)
+		finish_commit(m, now_ms);
+	else
+		complete_transaction(m);
 	return moot ? 1 : 0;
 }
 
@@ -595,7 +681,7 @@ uint64_t smve_master_deadline(const struct smve_master *m)
 		return 0;
 	switch (m->phase) {
 	case PH_IDLE:
-		if (output_busy(m))
+		if (output_busy(m) || m->commit_out)
 			return SMVE_MASTER_NO_DEADLINE;
 		if (m->seq_complete && (m->peh_check || m->ctl_count))
 			t = 0;
@@ -646,6 +732,7 @@ const char *smve_master_reason_name(enum smve_master_reason r)
 		[SMVE_REASON_WRONG_SRC] = "wrong-src",
 		[SMVE_REASON_UNSOLICITED] = "unsolicited",
 		[SMVE_REASON_STALE] = "stale",
+		[SMVE_REASON_OVERRUN] = "overrun",
 	};
 
 	return (unsigned int)r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";

@@ -369,7 +369,8 @@ static void handle(struct poll_run *r, const struct smve_master_result *res, uin
 		break;
 	case SMVE_MR_STALE:
 		info(r, "stale reply: SEQ %02X answers a request we did not send (sent %02X); "
-		     "values discarded, %u events to the duplicate filter; next poll uses a new SEQ",
+		     "values discarded, %u events to the duplicate filter; still waiting for the reply "
+		     "to the SEQ sent",
 		     res->frame.seq, res->seq, res->event_count);
 		smve_master_commit(&r->m, res->seq, now);
 		break;

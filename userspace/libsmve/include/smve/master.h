@@ -30,8 +30,15 @@
  * 0x20).  A new SEQ is used only after smve_master_commit() confirms that the events of the
  * reply are durably stored (M1); until then every attempt, reconnect or restart re-asks the same
  * SEQ.  The next SEQ derives from the SEQ sent, never from a reply (M2).  A reply carrying another
- * SEQ is stale (M3): its values are discarded, its events handed over for the journal's
- * duplicate filter, and after its commit the next poll uses a new SEQ.
+ * SEQ is stale (M3), refined (docs/design-notes.md, "Stale replies do not end the wait"): its
+ * values are discarded and its events handed over for the journal's duplicate filter, but the
+ * master keeps waiting for the reply to the SEQ it sent until the reply timeout, because that
+ * reply may still follow with new events; a matching reply is accepted normally, a window that
+ * ends without one is a timeout (the same SEQ is resent, M4), and only when the last attempt
+ * saw stale frames does the next poll use a new SEQ instead of a give-up (which would re-ask it
+ * and loop on a stale retry buffer).  A 0x10 reply with events that arrives while nothing is
+ * handed over the same way.  No new SEQ and no PEH go out while any REPLY or STALE result is not
+ * yet committed.  A 0x13 is never failed, resent or switched to a new SEQ by a stale frame.
  */
 #ifndef SMVE_MASTER_H
 #define SMVE_MASTER_H
@@ -45,6 +52,7 @@
 #define SMVE_MASTER_SEQ_LAST		0x7F
 #define SMVE_MASTER_CONTROL_QUEUE	4	/* 0x13 commands waiting for their turn */
 #define SMVE_MASTER_RETRIES_MAX		100
+#define SMVE_MASTER_COMMITS_MAX		16	/* results awaiting commit before GIVE_UP */
 #define SMVE_MASTER_NO_DEADLINE		UINT64_MAX
 
 /*
@@ -106,7 +114,8 @@ struct smve_master_stats {
 enum smve_master_kind {
 	SMVE_MR_NONE = 0,
 	SMVE_MR_REPLY,		/* a valid 0x10 reply: apply values, store events, then commit */
-	SMVE_MR_STALE,		/* SEQ differs (M3): values discarded; filter+store events, commit */
+	SMVE_MR_STALE,		/* SEQ differs (M3) or nothing was outstanding: values
+				 * discarded; filter+store events, commit */
 	SMVE_MR_RETRY,		/* an attempt failed (see reason); the same SEQ is resent */
 	SMVE_MR_GIVE_UP,	/* retries exhausted: close the connection and reconnect (backoff) */
 	SMVE_MR_CONTROL,	/* a 0x13 command finished: see control and control_status */
@@ -124,7 +133,8 @@ enum smve_master_reason {
 	SMVE_REASON_WRONG_DST,		/* DST is not our address */
 	SMVE_REASON_WRONG_SRC,		/* SRC is not the configured COMaster */
 	SMVE_REASON_UNSOLICITED,	/* nothing was outstanding */
-	SMVE_REASON_STALE,		/* a 0x13 answered with another SEQ: it was not executed */
+	SMVE_REASON_STALE,		/* a reply with another SEQ that carries no events */
+	SMVE_REASON_OVERRUN,		/* SMVE_MASTER_COMMITS_MAX results await commit */
 };
 
 /* Outcome of a 0x13 command (M6). */
@@ -142,6 +152,8 @@ struct smve_master_result {
 	uint8_t seq;			/* SEQ of the transaction (as sent) */
 	uint8_t attempt;		/* 1-based attempt the result refers to */
 	bool needs_commit;		/* REPLY and STALE: call smve_master_commit(seq) */
+	bool persist_complete;		/* REPLY and STALE: persist {seq, persist_complete}
+					 * with the events (see smve_master_commit()) */
 
 	/* The frame (REPLY, STALE, CONTROL, DROPPED, RETRY on a bad frame); NULL otherwise. */
 	const uint8_t *raw;
@@ -191,7 +203,9 @@ struct smve_master {
 	bool pending_ctl_unknown;	/* report ctl_q[ctl_head] as UNKNOWN, then dequeue */
 	bool conn_replied;		/* a valid reply arrived on this connection */
 	bool peh_check;			/* a transaction just completed: PEH may go now */
-	bool last_stale;		/* the reply awaiting commit was stale */
+	bool stale_seen;		/* a stale 0x10 answered the poll in flight (M3) */
+	bool stale_done;		/* its last reply window ended with no matching reply */
+	uint8_t commit_out;		/* REPLY/STALE results of seq not yet committed */
 	uint64_t poll_at;		/* IDLE: the next poll is due */
 	uint64_t guard_until;		/* IDLE: no request before (PEH or stale guard) */
 	uint64_t deadline;		/* WAIT_REPLY: reply timeout (once written) */
@@ -266,9 +280,13 @@ size_t smve_master_output(const struct smve_master *m, const uint8_t **buf);
 void smve_master_written(struct smve_master *m, size_t n, uint64_t now_ms);
 
 /*
- * The events of the REPLY or STALE result with SEQ @seq are durably stored: the transaction is
- * complete and the next request may use a new SEQ.  Returns 0; 1 when the commit was moot (the
- * transaction was already complete: a duplicate reply to a SEQ re-asked after a reconnect,
+ * The events of a REPLY or STALE result with SEQ @seq (res.seq) are durably stored, together with
+ * the state {seq, res.persist_complete}.  Every result that needs a commit gets exactly one (a
+ * result whose storing failed gets none: close the connection instead).  Once every result of
+ * the transaction is committed and it has ended (a REPLY, or the last attempt's stale window
+ * without a matching reply), the transaction is complete and the next request may use a new SEQ; a STALE result's
+ * commit alone never completes it.  Returns 0; 1 when the commit was moot (the transaction was
+ * already complete: a late frame, or a duplicate reply to a SEQ re-asked after a reconnect,
  * possibly committed after the master moved on); -MARA_EINVAL when @seq is neither the current
  * nor the previous transaction's SEQ, or no reply of it was handed out yet.  Allowed while
  * disconnected.
