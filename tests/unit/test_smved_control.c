@@ -113,7 +113,7 @@ int main(void)
 	struct node *n = NULL;
 	uint8_t req[4];
 	char err[256];
-	int sv[2];
+	int sv[2] = { -1, -1 };
 	FILE *f;
 
 	if (!mkdtemp(tmpl))
@@ -130,13 +130,13 @@ int main(void)
 	sm.store = store_new();
 	sm.base = event_base_new();
 	bs = sm.journal ? buses_new(&sm) : NULL;
-	if (!OK(bs && socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0,
-		"buses and a socket standing in for the node"))
+	if (!bs || socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) < 0 ||
+	    smve_node_from_fd(sv[0], &sn) < 0 || !(n = node_new(bs->list, 2, sn))) {
+		OK(0, "buses, and a socket standing in for IED 2's node");
 		return tap_done();
+	}
+	OK(1, "buses, and a socket standing in for IED 2's node");
 	dev_fd = sv[0];
-	if (!OK(smve_node_from_fd(sv[0], &sn) == 0 && (n = node_new(bs->list, 2, sn)),
-		"IED 2's node"))
-		return tap_done();
 	pt = store_find(sm.store, "B9.2.DI0.3");
 	pt4 = store_find(sm.store, "B9.2.DI0.4");
 	if (!OK(pt && pt4, "DI points of IED 2"))
