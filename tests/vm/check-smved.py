@@ -13,9 +13,14 @@ own log as "# smved-log: ..." lines.  Checked against smve-sim's events log:
   - once IED 4 fell silent it is offline and every E9.4 point is stale, IED 2's are not;
   - every event the simulator saw acknowledged is in the journal, none more often than the
     simulator handed it out (exactly once), none invented, no "data_lost" event, no lost records;
-  - each restart of smved resumed every node from its committed cursor (record > 0).
+  - each restart of smved resumed every node from its committed cursor (record > 0);
+  - the audit log ("SMVE-AUDIT <json>\t<sha256>" lines) verifies as a hash chain and holds the
+    guest's controls: select, operate and result "executed" for each control of E9.2.DI0.3 by
+    olga, "unknown" (never "failed") for silent IED 4's E9.4.DI0.1, none by the viewer vera;
+    the simulator emitted the DIGITAL event of the last E9.2.DI0.3 state (port 0 bit 3).
 """
 import collections
+import hashlib
 import json
 import re
 import sys
@@ -44,6 +49,7 @@ def skip(name, why):
 def load_console(path):
     dumps = collections.defaultdict(list)
     log = []
+    audit = []
     with open(path, encoding="utf-8", errors="replace") as f:
         for line in f:
             line = line.rstrip("\r\n")
@@ -55,6 +61,9 @@ def load_console(path):
                     dumps[m.group(1)].append(None)
             elif line.startswith("# smved-log: "):
                 log.append(line[len("# smved-log: "):])
+            elif line.startswith("SMVE-AUDIT "):
+                audit.append(line[len("SMVE-AUDIT "):])
+    dumps["AUDIT"] = audit
     return dumps, log
 
 
@@ -263,6 +272,46 @@ def check_cursor(log):
            "after SIGTERM and SIGKILL every node resumed from its committed cursor", bad)
 
 
+def check_control(audit, sim_rows):
+    """The audit chain (docs/api.md "Audit log") and the controls the guest made."""
+    recs, bad, prev = [], [], "0" * 64
+    for i, line in enumerate(audit):
+        body, _, digest = line.partition("\t")
+        try:
+            r = json.loads(body)
+        except ValueError:
+            bad.append("line %d is not JSON" % (i + 1))
+            continue
+        if hashlib.sha256(body.encode()).hexdigest() != digest or r.get("prev") != prev:
+            bad.append("line %d breaks the chain" % (i + 1))
+        prev = digest
+        recs.append(r)
+    result(recs and not bad, "audit log: %d records, hash chain verifies" % len(recs), bad[:5])
+
+    def ctl(action, tag):
+        return [r for r in recs if r.get("action") == action and (r.get("detail") or {}).get("tag") == tag]
+
+    res2 = ctl("control_result", "E9.2.DI0.3")
+    result(len(ctl("control_select", "E9.2.DI0.3")) >= 2 and len(ctl("control_operate", "E9.2.DI0.3")) == 2
+           and len(res2) == 2 and all(r["detail"].get("outcome") == "executed" and r.get("user") == "olga"
+                                      for r in res2),
+           "audit: E9.2.DI0.3 selected, operated and executed twice by olga",
+           [json.dumps(r) for r in ctl("control_result", "E9.2.DI0.3")])
+    res4 = ctl("control_result", "E9.4.DI0.1")
+    result(len(res4) == 1 and res4[0]["detail"].get("outcome") == "unknown",
+           "audit: the control of silent IED 4 is \"unknown\", not \"failed\"", [json.dumps(r) for r in res4])
+    failed_res = [r for r in recs if r.get("action") == "control_result"
+                  and (r.get("detail") or {}).get("outcome") == "failed"]
+    result(not failed_res, "audit: no control result \"failed\"", [json.dumps(r) for r in failed_res])
+    viewer = [r for r in recs if r.get("action", "").startswith("control_") and r.get("user") == "vera"]
+    result(not viewer, "audit: nothing controlled by the viewer", [json.dumps(r) for r in viewer])
+    if len(res2) == 2:
+        last = res2[-1]["detail"].get("state")
+        sim = [e for e in sim_rows if e.get("ied") == 2 and e.get("type") == "DIGITAL"
+               and e.get("port") == 0 and e.get("bit") == 3 and e.get("status") == last]
+        result(sim, "simulator: 0x13 changed IED 2 DI0.3 to %s (its DIGITAL event)" % last)
+
+
 def main():
     if len(sys.argv) != 3:
         print(__doc__)
@@ -279,6 +328,7 @@ def main():
     check_offline(dumps)
     check_events(dumps, sim_rows)
     check_cursor(log)
+    check_control(dumps["AUDIT"], sim_rows)
     return 1 if failed else 0
 
 

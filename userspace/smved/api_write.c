@@ -13,6 +13,7 @@
 #include <openssl/rand.h>
 
 #include "derived.h"
+#include "journal.h"
 #include "store.h"
 
 void api_post_manual(struct web *w, struct http_conn *c, const struct http_request *req,
@@ -68,9 +69,65 @@ struct control_done {
 	int state;
 };
 
+/*
+ * What a control result means to the operator.  "unknown": every attempt timed out (or the
+ * command was handed on and its source went away), so the output may have operated: the
+ * feedback point tells, and nothing may call that "failed".
+ */
+static const char *control_outcome(int result)
+{
+	switch (result) {
+	case 0:
+		return "executed";
+	case -EPERM:
+		return "refused";
+	case -EPROTO:
+		return "mismatch";
+	case -ETIMEDOUT:
+		return "unknown";
+	case -ENOTCONN:
+	case -ENOENT:
+	case -EBUSY:
+		return "not_sent";
+	default:
+		return "failed";
+	}
+}
+
+/* The result as a "command" journal event (on the feed: the HMI's control dialog waits for it). */
+static void control_journal(struct smved *sm, const struct control_done *d, int result,
+			    const char *outcome)
+{
+	const struct point *p = store_find(sm->store, d->tag);
+	char station[STORE_TAG_MAX], text[320];
+	json_t *f = json_pack("{s:s,s:i,s:i,s:s,s:s}", "outcome", outcome, "result", result,
+			      "state", d->state, "user", d->user,
+			      "error", result ? strerror(-result) : "");
+	char *fields = f ? json_dumps(f, JSON_COMPACT) : NULL;
+	struct journal_new ev = { .source = p ? p->source : "", .station = station,
+				  .ied = p ? p->ied : -1, .type = "command", .tag = d->tag,
+				  .rx_us = smved_now_us(), .value = d->state,
+				  .alarm = result != 0, .fields = fields, .text = text };
+
+	/* Tags are "<station>.<...>". */
+	snprintf(station, sizeof(station), "%.*s", (int)strcspn(d->tag, "."), d->tag);
+	ev.utc_us = ev.rx_us;
+	if (!strcmp(outcome, "unknown"))
+		snprintf(text, sizeof(text), "%s control state %d: outcome unknown"
+			 " \xe2\x80\x94 check the feedback point", d->tag, d->state);
+	else
+		snprintf(text, sizeof(text), "%s control state %d: %s", d->tag, d->state, outcome);
+	/* A node reports results while its read batch is open: the event joins it. */
+	if (journal_append(sm->journal, &ev, NULL) < 0 && journal_add(sm->journal, &ev, NULL) < 0)
+		smved_log(LOG_ERR, "%s: cannot journal the control result (%s)", d->tag, outcome);
+	free(fields);
+	json_decref(f);
+}
+
 static void control_done(int result, void *arg)
 {
 	struct control_done *d = arg;
+	const char *outcome = control_outcome(result);
 	char detail[256];
 	struct web_identity id = { 0 };
 
@@ -83,9 +140,10 @@ static void control_done(int result, void *arg)
 		snprintf(id.user, sizeof(id.user), "%s", d->user);
 		id.role = role_parse(d->role);
 		snprintf(detail, sizeof(detail),
-			 "{\"tag\":\"%s\",\"state\":%d,\"result\":%d,\"error\":\"%s\"}",
-			 d->tag, d->state, result, result ? strerror(-result) : "");
+			 "{\"tag\":\"%s\",\"state\":%d,\"result\":%d,\"outcome\":\"%s\",\"error\":\"%s\"}",
+			 d->tag, d->state, result, outcome, result ? strerror(-result) : "");
 		web_audit(d->w, "control_result", &id, d->addr, detail);
+		control_journal(d->w->sm, d, result, outcome);
 	}
 	free(d);
 }

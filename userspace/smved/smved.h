@@ -103,8 +103,11 @@ int smved_sources_foreach(struct smved *sm,
  * Output control (0x13, spec §4.1) on the DI point @tag's IED, port and
  * bit: @state 0/1.  Asynchronous: @done is called exactly once, later,
  * with 0 (the IED echoed the command), -EPERM (refused, Bit = FF),
- * -ETIMEDOUT, -EPROTO (mismatching echo), -ENOENT (no such point or not
- * controllable), -ENOTCONN (source offline) or -ENOSYS (not supported by
+ * -ETIMEDOUT (outcome unknown: every attempt timed out, or the command
+ * was handed on and its node or connection went away; it may have
+ * operated), -EPROTO (mismatching echo), -EIO (every attempt got a bad
+ * reply), -ENOENT (no such point or not controllable), -ENOTCONN (not
+ * sent: source offline, bus detached first) or -ENOSYS (not supported by
  * this source).  Returns 0 when queued, else the negative error and @done
  * is not called.  Authorisation and the audit record are the caller's.
  */

@@ -247,19 +247,51 @@ static void rec_event(struct node *n, const struct smve_rec_event *re, int64_t r
 	(void)stale;	/* stale events go through the duplicate filter like all others */
 }
 
-static void rec_command(struct node *n, const struct smve_rec_command *c)
+/* The smved_control() result of a COMMAND record's outcome (enum smve_cmd_outcome). */
+static int command_result(uint32_t outcome)
 {
-	static const int result[] = { 0, -EPERM, -EPROTO, -ETIMEDOUT, -EIO, -ENOTCONN };
-
-	for (unsigned i = 0; i < sizeof(n->ctl) / sizeof(n->ctl[0]); i++) {
-		struct ctl_wait *w = &n->ctl[i];
-
-		if (w->used && w->id == c->id) {
-			w->used = false;
-			if (w->done)
-				w->done(c->outcome < 6 ? result[c->outcome] : -EIO, w->arg);
-		}
+	switch (outcome) {
+	case SMVE_CMD_OK:
+		return 0;
+	case SMVE_CMD_REFUSED:
+		return -EPERM;
+	case SMVE_CMD_MISMATCH:
+		return -EPROTO;
+	case SMVE_CMD_FAILED:
+		return -EIO;
+	case SMVE_CMD_ABORTED:
+		return -ENOTCONN;	/* never sent */
+	default:
+		return -ETIMEDOUT;	/* SMVE_CMD_UNKNOWN, or an outcome this smved does not know */
 	}
+}
+
+static void rec_command(struct node *n, const struct smve_node_record *r)
+{
+	const struct smve_rec_command *c = r->u.command.hdr;
+	struct ctl_wait *w = NULL;
+	struct mara_frame f;
+	struct mara_control mc;
+
+	if (c->cmd != MARA_CMD_CONTROL ||
+	    mara_parse(r->u.command.request, c->req_len, &f) || mara_decode_control(&f, &mc))
+		return;	/* another command, or not a whole 0x13 request */
+	/* The oldest matching wait: the kernel sends one IED's commands in order. */
+	for (unsigned i = 0; i < sizeof(n->ctl) / sizeof(n->ctl[0]); i++) {
+		struct ctl_wait *x = &n->ctl[i];
+
+		if (x->used && r->seq >= x->min_seq && x->port == mc.port && x->bit == mc.bit &&
+		    x->state == mc.state && (!w || x->min_seq < w->min_seq))
+			w = x;
+	}
+	if (!w)
+		return;	/* someone else's command (smvectl, a test) */
+	w->used = false;
+	smved_log(LOG_NOTICE, "bus %s IED %u: control port %u bit %u state %u: %s after %u attempt(s)",
+		  n->bus->cfg.tty, n->addr, mc.port, mc.bit, mc.state,
+		  smve_node_outcome_name(c->outcome), c->attempts);
+	if (w->done)
+		w->done(command_result(c->outcome), w->arg);
 }
 
 static void rec_status(struct node *n, const struct smve_rec_status *st)
@@ -306,7 +338,7 @@ static void handle_record(struct node *n, const struct smve_node_record *r)
 		rec_status(n, r->u.status);
 		break;
 	case SMVE_REC_COMMAND:
-		rec_command(n, r->u.command.hdr);
+		rec_command(n, r);
 		break;
 	default:
 		break;	/* additive ABI: unknown types are skipped */
@@ -423,9 +455,10 @@ void node_close(struct node *n)
 			break;
 		}
 	}
+	/* Written to the kernel, perhaps sent: nobody can say whether the output operated. */
 	for (unsigned i = 0; i < sizeof(n->ctl) / sizeof(n->ctl[0]); i++)
 		if (n->ctl[i].used && n->ctl[i].done)
-			n->ctl[i].done(-ENOTCONN, n->ctl[i].arg);
+			n->ctl[i].done(-ETIMEDOUT, n->ctl[i].arg);
 	store_set_stale(SM(b)->store, b->cfg.tty, (int)n->addr, true);
 	if (n->ev)
 		event_free(n->ev);
@@ -517,7 +550,9 @@ int node_control(struct node *n, const struct binding *bd, int state,
 		 void (*done)(int result, void *arg), void *arg)
 {
 	uint8_t req[4] = { MARA_CMD_CONTROL, (uint8_t)bd->local, (uint8_t)bd->bit, (uint8_t)state };
+	struct smve_node_info info;
 	struct ctl_wait *w = NULL;
+	int rc;
 
 	if (!n->sn)
 		return -ENOTCONN;
@@ -526,9 +561,12 @@ int node_control(struct node *n, const struct binding *bd, int state,
 			w = &n->ctl[i];
 	if (!w)
 		return -EBUSY;
+	rc = smve_node_info(n->sn, &info);
+	if (rc < 0)
+		return rc == -ENODEV ? -ENOTCONN : rc;
 	if (write(smve_node_fd(n->sn), req, sizeof(req)) != (ssize_t)sizeof(req))
-		return errno == EBADF ? -EPERM : -errno;
-	/* write() ids are the running count of this file's writes (kernel/README.md). */
-	*w = (struct ctl_wait){ .used = true, .id = n->next_ctl++, .done = done, .arg = arg };
+		return errno == EBADF ? -EPERM : errno == ENODEV ? -ENOTCONN : -errno;
+	*w = (struct ctl_wait){ .used = true, .min_seq = info.next_seq, .port = req[1],
+				.bit = req[2], .state = req[3], .done = done, .arg = arg };
 	return 0;
 }

@@ -17,9 +17,16 @@ struct smve_node;
 
 struct bus;
 
+/*
+ * A 0x13 written to the node, waiting for its COMMAND record.  The kernel numbers write()s per
+ * IED across every file and open (kernel/README.md "Control path"), so the id in the record
+ * cannot be predicted: the record is matched by its request (port, bit, state) instead, and
+ * only from the ring position the node had before the write (an older record is not ours).
+ */
 struct ctl_wait {
 	bool used;
-	uint32_t id;
+	uint64_t min_seq;	/* next ring seq before the write */
+	uint8_t port, bit, state;
 	void (*done)(int result, void *arg);
 	void *arg;
 };
@@ -37,7 +44,6 @@ struct node {
 	bool consumer;
 	bool online;
 	bool online_known;		/* false until a STATE or STATUS record said which */
-	uint32_t next_ctl;
 	struct ctl_wait ctl[4];
 };
 

@@ -225,6 +225,16 @@ try:
                                                                      "token": sel.get("token")}, headers=olga)
     ok(st in (202, 404, 409, 503) and (st == 202 or b["error"] == "control_failed"),
        "operate reaches the command path (%d)" % st, b)
+    # Its result is journaled as a "command" event of the point (docs/api.md), also when refused at once.
+    deadline, cmds = time.time() + 10, []
+    while not cmds and time.time() < deadline:
+        _, _, cev = jreq(P, "GET", "/api/v1/events?type=command&tag=%s" % tag0)
+        cmds = [e for e in cev.get("events", []) if e.get("tag") == tag0]
+        if not cmds:
+            time.sleep(0.2)
+    want = ("executed", "refused", "mismatch", "unknown") if st == 202 else ("not_sent",)
+    ok(len(cmds) == 1 and cmds[0]["fields"].get("outcome") in want and cmds[0]["fields"].get("user") == "olga"
+       and cmds[0]["value"] == 1, "the control's result is a \"command\" event (%s)" % "/".join(want), cmds)
     st, h, b = jreq(P, "POST", "/api/v1/points/%s/manual" % tag0, {"text": "1"}, headers=olga)
     ok(st == 409 and b["error"] == "not_manual", "manual state only on derived points", (st, b))
 
