@@ -508,11 +508,13 @@ TEST(gap_limit_counts_from_wire_time_and_cuts_a_stalled_reply)
 
 /*
  * The pty IED of the SEQ tests: IED 2 at 9600 baud, no PEH, a 1 s reply window.  Returns
- * the node opened with @flags and positioned at its end, or a negative errno.
+ * the node opened with @flags and positioned at its end, with the SEQ of the master's first
+ * poll (already read) in *@seq; or a negative errno.
  */
-static int seq_setup(struct smvet_bus *b, int *master, int flags)
+static int seq_setup(struct smvet_bus *b, int *master, int flags, uint8_t *seq)
 {
 	int rc = pty_attach(b, master, 9600), fd;
+	uint8_t req[8];
 
 	if (rc)
 		return rc;
@@ -520,8 +522,15 @@ static int seq_setup(struct smvet_bus *b, int *master, int flags)
 	    smvet_bus_set(b, "ieds", "2"))
 		return -EIO;
 	fd = smvet_node_open(b, 2, flags);
-	if (fd >= 0)
-		lseek(fd, 0, SEEK_END);
+	if (fd < 0)
+		return fd;
+	lseek(fd, 0, SEEK_END);
+	rc = read_poll(*master, req, 5000);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	*seq = req[4];
 	return fd;
 }
 
@@ -563,10 +572,8 @@ TEST(stale_frame_then_the_reply_to_the_seq_sent_is_accepted)
 	uint64_t v;
 	int master, fd;
 
-	fd = seq_setup(&b, &master, O_RDONLY | O_NONBLOCK);
+	fd = seq_setup(&b, &master, O_RDONLY | O_NONBLOCK, &seq);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, read_poll(master, req, 5000));
-	seq = req[4];
 	ASSERT_EQ(0, answer(master, seq ^ 0x80, 0x81));
 	smvet_sleep_ms(100);
 	ASSERT_EQ(0, answer(master, seq, 0x82));
@@ -604,10 +611,8 @@ TEST(stale_frame_alone_moves_to_a_new_seq_when_the_window_closes)
 	uint64_t v;
 	int master, fd;
 
-	fd = seq_setup(&b, &master, O_RDONLY | O_NONBLOCK);
+	fd = seq_setup(&b, &master, O_RDONLY | O_NONBLOCK, &seq);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, read_poll(master, req, 5000));
-	seq = req[4];
 	ASSERT_EQ(0, answer(master, seq ^ 0x80, 0x83));
 	t0 = smvet_now_ns();
 	ASSERT_EQ(0, read_poll(master, req, 10000));
@@ -643,11 +648,9 @@ TEST(held_seq_answered_with_a_new_reply_stores_its_events)
 	uint64_t v, last;
 	int master, fd, i;
 
-	fd = seq_setup(&b, &master, O_RDWR | O_NONBLOCK);
+	fd = seq_setup(&b, &master, O_RDWR | O_NONBLOCK, &seq);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ioctl(fd, SMVE_IOC_CONSUMER, &on));
-	ASSERT_EQ(0, read_poll(master, req, 5000));
-	seq = req[4];
 	ASSERT_EQ(0, answer(master, seq, 0x84));
 	EXPECT_EQ(0x84, next_tag(fd, &flags, 5000));
 	/* Not committed: the SEQ is held and the byte-identical resend stores nothing. */
