@@ -82,13 +82,14 @@ struct smve_link {
 	u8 failures;		/* failed attempts on @seq so far */
 	u8 ack_wait;		/* reply stored, waiting for the consumer */
 	u64 ack_seq;		/* ring seq the consumer must commit */
+	u64 ack_sum;		/* smve_link_sum() of that reply's payload */
 	u64 next_due_ns;	/* offline: time of the next re-probe */
 };
 
 /* What the master does with a poll reply. */
 enum smve_verdict {
 	SMVE_V_ACCEPT,		/* store values and events, then smve_link_stored */
-	SMVE_V_STALE,		/* SEQ != sent: values discarded, new SEQ next */
+	SMVE_V_STALE,		/* SEQ != sent: values discarded, keep listening */
 	SMVE_V_REPEAT,		/* repeat of a reply awaiting commit: store nothing */
 };
 
@@ -105,20 +106,41 @@ void smve_link_init(struct smve_link *l);
 bool smve_link_online(const struct smve_link *l);
 
 /*
- * A valid, well-formed poll reply from the polled IED carrying @reply_seq
- * arrived.  M2/M3: the SEQ sent decides.  The link is online afterwards;
- * *@came_online tells whether this reply changed that.
+ * Checksum of a reply payload (64-bit FNV-1a): tells a slave's byte-for-byte
+ * resend of its retry buffer from a new reply carrying the same SEQ.
  */
-enum smve_verdict smve_link_reply(struct smve_link *l, u8 reply_seq,
+u64 smve_link_sum(const u8 *p, size_t len);
+
+/*
+ * A valid, well-formed poll reply from the polled IED carrying @reply_seq
+ * and a payload with smve_link_sum() @sum arrived.  M2/M3: the SEQ sent
+ * decides.  A stale reply (SEQ != sent) changes nothing: the caller keeps
+ * listening for the reply to its SEQ and calls smve_link_stale() only if
+ * none comes.  Otherwise the link is online afterwards; *@came_online tells
+ * whether this reply changed that.  While a reply is held for the consumer
+ * a reply with the held SEQ is a REPEAT only if its payload is that
+ * reply's: a different one means the IED took the held SEQ as new (its
+ * stored SEQ changed, e.g. by a broadcast) and must be stored (ACCEPT).
+ */
+enum smve_verdict smve_link_reply(struct smve_link *l, u8 reply_seq, u64 sum,
 				  bool *came_online);
 
 /*
- * The values and events of an accepted reply are stored.  With
- * @need_ack (events were stored and a journaling consumer is attached)
- * the SEQ is held until smve_link_commit() with the last record's ring
- * seq @ack_seq (M1); otherwise it advances at once.
+ * M3, refined: a stale reply came and the window for the reply to the SEQ
+ * sent closed without one.  The slave answered from a retry buffer it
+ * took our SEQ to match, so the next request takes a new SEQ (re-asking
+ * with the same one would loop on that buffer).  The link is online.
  */
-void smve_link_stored(struct smve_link *l, bool need_ack, u64 ack_seq);
+void smve_link_stale(struct smve_link *l, bool *came_online);
+
+/*
+ * The values and events of an accepted reply (payload checksum @sum) are
+ * stored.  With @need_ack (events were stored and a journaling consumer is
+ * attached) the SEQ is held until smve_link_commit() with the last record's
+ * ring seq @ack_seq (M1); otherwise it advances at once.
+ */
+void smve_link_stored(struct smve_link *l, bool need_ack, u64 ack_seq,
+		      u64 sum);
 
 /*
  * Release a held SEQ when the consumer committed @committed (or left:

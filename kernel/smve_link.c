@@ -12,6 +12,7 @@ void smve_link_init(struct smve_link *l)
 	l->failures = 0;
 	l->ack_wait = 0;
 	l->ack_seq = 0;
+	l->ack_sum = 0;
 	l->next_due_ns = 0;
 }
 
@@ -20,34 +21,64 @@ bool smve_link_online(const struct smve_link *l)
 	return l->state == SMVE_LINK_ONLINE;
 }
 
-enum smve_verdict smve_link_reply(struct smve_link *l, u8 reply_seq,
+u64 smve_link_sum(const u8 *p, size_t len)
+{
+	u64 h = 0xcbf29ce484222325ULL;
+
+	while (len--) {
+		h ^= *p++;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+enum smve_verdict smve_link_reply(struct smve_link *l, u8 reply_seq, u64 sum,
 				  bool *came_online)
+{
+	/*
+	 * A stale frame may be a late answer to an earlier request, with the
+	 * IED's reply to our SEQ still to come: acting on it now (new SEQ)
+	 * would acknowledge that reply unseen.  The caller decides when.
+	 */
+	if (reply_seq != l->seq) {
+		*came_online = false;
+		return SMVE_V_STALE;
+	}
+	*came_online = l->state != SMVE_LINK_ONLINE;
+	l->state = SMVE_LINK_ONLINE;
+	l->failures = 0;
+	if (l->ack_wait && sum == l->ack_sum)
+		return SMVE_V_REPEAT;
+	/*
+	 * A new reply under the held SEQ: the IED acknowledged the held
+	 * events itself (they are in the ring) and queued new ones, which
+	 * only this reply carries.
+	 */
+	l->ack_wait = 0;
+	return SMVE_V_ACCEPT;
+}
+
+void smve_link_stale(struct smve_link *l, bool *came_online)
 {
 	*came_online = l->state != SMVE_LINK_ONLINE;
 	l->state = SMVE_LINK_ONLINE;
 	l->failures = 0;
-
-	if (reply_seq != l->seq) {
-		/*
-		 * M3: a retry buffer answered; re-asking with the same SEQ
-		 * would loop on it.  A held acknowledgment is moot too: the
-		 * IED took our SEQ for a repeat, so its pending events are
-		 * still queued there and come again under the new SEQ.
-		 */
-		l->ack_wait = 0;
-		l->seq ^= SMVE_SEQ_TOGGLE;
-		return SMVE_V_STALE;
-	}
-	if (l->ack_wait)
-		return SMVE_V_REPEAT;
-	return SMVE_V_ACCEPT;
+	/*
+	 * A held acknowledgment is moot too: the IED took our SEQ for a
+	 * repeat, so its pending events are still queued there and come
+	 * again under the new SEQ.
+	 */
+	l->ack_wait = 0;
+	l->seq ^= SMVE_SEQ_TOGGLE;
 }
 
-void smve_link_stored(struct smve_link *l, bool need_ack, u64 ack_seq)
+void smve_link_stored(struct smve_link *l, bool need_ack, u64 ack_seq,
+		      u64 sum)
 {
 	if (need_ack) {
 		l->ack_wait = 1;
 		l->ack_seq = ack_seq;
+		l->ack_sum = sum;
 		return;
 	}
 	l->seq ^= SMVE_SEQ_TOGGLE;

@@ -44,6 +44,7 @@
 #define SMVE_MINORS		1024
 #define SMVE_RETRIES_MAX	15
 #define SMVE_CMDS_MAX		64	/* queued control transactions per bus */
+#define SMVE_STALE_WAITS	2	/* stale frames that restart a reply window */
 
 extern atomic_long_t smve_objects;
 extern struct class *smve_class;
@@ -176,6 +177,7 @@ struct smve_bus {
 	u8 tx_buf[MARA_QTY_MAX];
 	u8 tx_len, tx_done, sent_seq, sent_cmd;
 	bool bcc_seen;			/* bad BCC while waiting */
+	u8 stale_seen;			/* stale frames in this transaction */
 	u32 bcc_base;
 	u64 last_rx_ns;
 	u64 rx_wire_ns;			/* rx_first_ns + rx_count * Tc, drained */

@@ -79,6 +79,7 @@ void smve_txn_send_poll(struct smve_bus *bus, struct smve_ied *ied, u64 now)
 	bus->sent_seq = ied->link.seq;
 	bus->sent_cmd = MARA_CMD_POLL;
 	bus->bcc_seen = false;
+	bus->stale_seen = 0;
 	ied->stats.polls++;
 	bus_tx(bus, buf, len, now);
 }
@@ -103,6 +104,7 @@ void smve_txn_send_cmd(struct smve_bus *bus, struct smve_cmd *c, u64 now)
 	bus->sent_seq = ied->link.seq;
 	bus->sent_cmd = c->cmd;
 	bus->bcc_seen = false;
+	bus->stale_seen = 0;
 	ied->stats.commands++;
 	bus_tx(bus, c->req, len, now);
 }
@@ -200,6 +202,60 @@ static void bus_fail(struct smve_bus *bus, u32 reason, u64 now)
 	smve_txn_end(bus, now, act == SMVE_FA_RETRY);
 }
 
+/*
+ * M3, refined (see kernel/README.md): the window for the reply to the SEQ
+ * sent closed after a stale frame without one, or too many stale frames
+ * came.  The IED answers our SEQ from a retry buffer: the next request
+ * takes a new SEQ; a command was not executed, so it is sent again (with
+ * that new SEQ) while attempts remain.
+ */
+static void bus_stale_close(struct smve_bus *bus, u64 now)
+{
+	struct smve_cmd *c = bus->cur_cmd;
+	struct smve_ied *ied = bus->cur;
+	bool came_online;
+
+	smve_link_stale(&ied->link, &came_online);
+	if (came_online)
+		smve_bus_online_change(bus, ied, true, 0);
+	if (c && c->attempts <= bus->retries) {
+		bus->stats.retries++;
+		ied->stats.retries++;
+		smve_txn_end(bus, now, true);
+		return;
+	}
+	if (c)
+		smve_bus_cmd_finish(bus, c, SMVE_CMD_FAILED);
+	smve_txn_end(bus, now, false);
+}
+
+/*
+ * A frame with a SEQ other than the one sent.  It may be a late answer to
+ * an earlier request (a resend after a timeout is answered twice) with the
+ * IED's reply to our SEQ right behind it, and a slave answers in order: so
+ * the window restarts from the end of this frame, at most SMVE_STALE_WAITS
+ * times per transaction, before M3 applies (bus_stale_close).
+ */
+static void bus_stale(struct smve_bus *bus, const struct mara_frame *f,
+		      u64 rx_ns)
+{
+	struct mara_sections s;
+	u64 last;
+
+	/* M3: values discarded, events to the duplicate filter. */
+	if (f->cmd == MARA_CMD_POLL &&
+	    !mara_sections_parse(f->payload, f->payload_len, &s))
+		smve_bus_store_events(bus, bus->cur, &s, f->seq,
+				      SMVE_RECF_STALE, &last);
+	bus->stats.stale_replies++;
+	bus->cur->stats.stale++;
+	if (++bus->stale_seen > SMVE_STALE_WAITS) {
+		bus_stale_close(bus, rx_ns);
+		return;
+	}
+	bus->deadline_ns = rx_ns + bus->timing.response_timeout_ns;
+}
+
 static void bus_poll_reply(struct smve_bus *bus, const struct mara_frame *f,
 			   u64 rx_ns)
 {
@@ -207,7 +263,7 @@ static void bus_poll_reply(struct smve_bus *bus, const struct mara_frame *f,
 	struct mara_sections s;
 	enum smve_verdict v;
 	bool came_online;
-	u64 last = 0;
+	u64 last = 0, sum;
 	int n;
 
 	if (f->cmd != MARA_CMD_POLL) {
@@ -218,15 +274,12 @@ static void bus_poll_reply(struct smve_bus *bus, const struct mara_frame *f,
 		bus_fail(bus, SMVE_FAIL_MALFORMED, rx_ns);
 		return;
 	}
-	v = smve_link_reply(&ied->link, f->seq, &came_online);
+	sum = smve_link_sum(f->payload, f->payload_len);
+	v = smve_link_reply(&ied->link, f->seq, sum, &came_online);
 	switch (v) {
-	case SMVE_V_STALE:
-		/* M3: values discarded, events to the duplicate filter. */
-		bus->stats.stale_replies++;
-		ied->stats.stale++;
-		smve_bus_store_events(bus, ied, &s, f->seq, SMVE_RECF_STALE,
-				      &last);
-		break;
+	case SMVE_V_STALE:	/* not reached: bus_frame judges the SEQ first */
+		bus_stale(bus, f, rx_ns);
+		return;
 	case SMVE_V_REPEAT:
 		ied->stats.ack_waits++;
 		break;
@@ -239,7 +292,7 @@ static void bus_poll_reply(struct smve_bus *bus, const struct mara_frame *f,
 		if (n >= 0)
 			smve_link_stored(&ied->link,
 					 n > 0 && smve_ied_consumer(ied, NULL),
-					 last);
+					 last, sum);
 		if (s.sv_len && ied->addr != MARA_ADDR_COMASTER)
 			smve_peh_note_sv0(&bus->peh, s.sv[0]);
 		break;
@@ -263,19 +316,6 @@ static void bus_cmd_reply(struct smve_bus *bus, const struct mara_frame *f,
 		bus_fail(bus, SMVE_FAIL_COMMAND, rx_ns);
 		return;
 	}
-	if (f->seq != bus->sent_seq) {
-		/* A retry buffer answered: the command was not executed. */
-		bus->stats.stale_replies++;
-		ied->stats.stale++;
-		smve_link_advance(&ied->link);
-		if (c->attempts <= bus->retries) {
-			smve_txn_end(bus, rx_ns, true);
-			return;
-		}
-		smve_bus_cmd_finish(bus, c, SMVE_CMD_FAILED);
-		smve_txn_end(bus, rx_ns, false);
-		return;
-	}
 	memcpy(c->resp, raw, len);
 	c->resp_len = len;
 	if (c->cmd == MARA_CMD_CONTROL && !mara_parse(c->req, c->req_len, &req) &&
@@ -297,7 +337,7 @@ static void bus_frame(struct smve_bus *bus, const u8 *raw, size_t len,
 		      u64 rx_ns)
 {
 	struct mara_frame f;
-	u64 first;
+	u64 first, tx_end;
 
 	if (mara_parse(raw, len, &f))
 		return;
@@ -327,12 +367,22 @@ static void bus_frame(struct smve_bus *bus, const u8 *raw, size_t len,
 	spin_unlock_irq(&bus->rx_lock);
 	if (first)
 		rx_ns = max(rx_ns, first + (u64)len * bus->timing.tc_ns);
-	if (rx_ns > bus->tx_end_ns)
-		smve_hist_add(&bus->h_latency, rx_ns - bus->tx_end_ns);
-	if (bus->cur_cmd)
+	tx_end = bus->tx_end_ns;
+	/*
+	 * SEQ first, whatever the CMD: a late answer to an earlier request
+	 * (a poll's during a command, or the reverse) says nothing about
+	 * this one.  A command is thus never judged failed while its reply
+	 * may still come.
+	 */
+	if (f.seq != bus->sent_seq)
+		bus_stale(bus, &f, rx_ns);
+	else if (bus->cur_cmd)
 		bus_cmd_reply(bus, &f, raw, len, rx_ns);
 	else
 		bus_poll_reply(bus, &f, rx_ns);
+	/* One sample per request: a stale frame that left it open is none. */
+	if (bus->phase != SMVE_WAIT_REPLY && rx_ns > tx_end)
+		smve_hist_add(&bus->h_latency, rx_ns - tx_end);
 }
 
 /* --- reception ---------------------------------------------------------------- */
@@ -484,6 +534,9 @@ bool smve_txn_check_reply(struct smve_bus *bus, u64 now, u64 *wake,
 	}
 	if (!final)
 		return true;
-	bus_fail(bus, SMVE_FAIL_TIMEOUT, now);
+	if (bus->stale_seen)
+		bus_stale_close(bus, now);	/* the IED answered, stale */
+	else
+		bus_fail(bus, SMVE_FAIL_TIMEOUT, now);
 	return false;
 }

@@ -2,9 +2,9 @@
 /*
  * smve.ko in the test VM: attach/detach, the bus device and its sysfs
  * attributes, the IED set creating and removing nodes, configuration by
- * sysfs and by ioctl, counters; the reply gap limit on a pty where the
- * test plays the IED.  Needs smve-sim serving IEDs 2 and 3 on ttyS1
- * (tests/vm/scenarios/10-bus).
+ * sysfs and by ioctl, counters; the reply gap limit and the SEQ rules for
+ * stale and resent replies on a pty where the test plays the IED.  Needs
+ * smve-sim serving IEDs 2 and 3 on ttyS1 (tests/vm/scenarios/10-bus).
  */
 #define _GNU_SOURCE	/* posix_openpt, grantpt, unlockpt */
 #include <errno.h>
@@ -502,6 +502,191 @@ TEST(gap_limit_counts_from_wire_time_and_cuts_a_stalled_reply)
 	/* M4: the failed attempt is resent with the same SEQ. */
 	ASSERT_EQ(0, read_poll(master, req, 5000));
 	EXPECT_EQ(seq, req[4]);
+	smvet_detach(&b);
+	close(master);
+}
+
+/*
+ * The pty IED of the SEQ tests: IED 2 at 9600 baud, no PEH, a 1 s reply window.  Returns
+ * the node opened with @flags and positioned at its end, with the SEQ of the master's first
+ * poll (already read) in *@seq; or a negative errno.
+ */
+static int seq_setup(struct smvet_bus *b, int *master, int flags, uint8_t *seq)
+{
+	int rc = pty_attach(b, master, 9600), fd;
+	uint8_t req[8];
+
+	if (rc)
+		return rc;
+	if (smvet_bus_set(b, "peh_enable", "0") || smvet_bus_set(b, "response_timeout_us", "1000000") ||
+	    smvet_bus_set(b, "ieds", "2"))
+		return -EIO;
+	fd = smvet_node_open(b, 2, flags);
+	if (fd < 0)
+		return fd;
+	lseek(fd, 0, SEEK_END);
+	rc = read_poll(*master, req, 5000);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	*seq = req[4];
+	return fd;
+}
+
+/* Answer as IED 2 with SEQ @seq and one DIGITAL event whose EPB byte is @epb (its tag). */
+static int answer(int master, uint8_t seq, uint8_t epb)
+{
+	const uint8_t payload[] = { 1, 1, 1, 11, 0x02, epb, 26, 11, 24, 5, 30, 0, 0, 0 };
+	uint8_t rep[64];
+	size_t len = smvet_frame(rep, 1, 2, seq, 0x10, payload, sizeof(payload));
+
+	return put(master, rep, len);
+}
+
+/* The next EVENT record's tag (EPB byte) and flags, or -1 when none comes within @ms. */
+static int next_tag(int fd, uint32_t *flags, unsigned int ms)
+{
+	struct smvet_rec r;
+	const struct smve_rec_event *e = (const void *)r.payload;
+
+	*flags = 0;
+	if (smvet_read_type(fd, SMVE_REC_EVENT, &r, ms) <= 0)
+		return -1;
+	*flags = r.hdr.flags;
+	return e->raw[1];
+}
+
+/*
+ * spec 3.5 M3 as refined (kernel/README.md): a stale frame (a late answer to an earlier
+ * request) followed by the IED's reply to the SEQ sent, first in one burst (as a late
+ * flip-buffer worker delivers them), then 100 ms apart.  The reply must be accepted: its
+ * events stored unflagged, and the next poll takes the SEQ after it.  Ending the
+ * transaction at the stale frame dropped the burst's reply as unsolicited, and the next poll
+ * then acknowledged its events to the IED: lost.
+ */
+TEST(stale_frame_then_the_reply_to_the_seq_sent_is_accepted)
+{
+	uint8_t req[8], seq, tag;
+	struct smvet_bus b;
+	uint32_t flags;
+	uint64_t v;
+	int master, fd, round;
+
+	fd = seq_setup(&b, &master, O_RDONLY | O_NONBLOCK, &seq);
+	ASSERT_LE(0, fd);
+	for (round = 0; round < 2; round++) {
+		tag = 0x81 + 2 * round;
+		ASSERT_EQ(0, answer(master, seq ^ 0x80, tag));
+		if (round)
+			smvet_sleep_ms(100);
+		ASSERT_EQ(0, answer(master, seq, tag + 1));
+
+		EXPECT_EQ(tag, next_tag(fd, &flags, 5000));
+		EXPECT_TRUE(flags & SMVE_RECF_STALE) TH_LOG("the stale frame's event goes to the duplicate filter");
+		EXPECT_EQ(tag + 1, next_tag(fd, &flags, 5000)) TH_LOG("round %d: the reply to the SEQ sent was lost", round);
+		EXPECT_FALSE(flags & SMVE_RECF_STALE) TH_LOG("round %d: the reply to the SEQ sent was not accepted", round);
+		/* Accepted once: the next poll acknowledges it with the other SEQ. */
+		ASSERT_EQ(0, read_poll(master, req, 5000));
+		EXPECT_EQ(seq ^ 0x80, req[4]);
+		seq = req[4];
+	}
+	ASSERT_EQ(0, smvet_bus_u64(&b, "statistics/stale_replies", &v));
+	EXPECT_EQ(2, v);
+	ASSERT_EQ(0, smvet_bus_u64(&b, "statistics/unsolicited", &v));
+	EXPECT_EQ(0, v);
+	ASSERT_EQ(0, smvet_ied_u64(&b, 2, "statistics/replies", &v));
+	EXPECT_EQ(2, v);
+	close(fd);
+	smvet_detach(&b);
+	close(master);
+}
+
+/*
+ * Only the stale frame comes: the IED answers our SEQ from a retry buffer.  Once the window
+ * (here 1 s from the end of that frame) has closed, M3 applies: the next poll carries a new
+ * SEQ (re-asking with the same one would loop on that buffer), and nothing counts as a
+ * timeout or retry.  Only a lower bound on the wait is asserted (load only lengthens it).
+ */
+TEST(stale_frame_alone_moves_to_a_new_seq_when_the_window_closes)
+{
+	uint8_t req[8], seq;
+	struct smvet_bus b;
+	uint32_t flags;
+	int64_t t0;
+	uint64_t v;
+	int master, fd;
+
+	fd = seq_setup(&b, &master, O_RDONLY | O_NONBLOCK, &seq);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, answer(master, seq ^ 0x80, 0x83));
+	t0 = smvet_now_ns();
+	ASSERT_EQ(0, read_poll(master, req, 10000));
+	EXPECT_LE(500000000, smvet_now_ns() - t0) TH_LOG("the master did not wait for the reply to its SEQ");
+	/* Answered at once, so that no timeout of this poll can blur the counters below. */
+	ASSERT_EQ(0, answer(master, req[4], 0x86));
+	EXPECT_EQ(seq ^ 0x80, req[4]);
+	EXPECT_EQ(0x83, next_tag(fd, &flags, 1000));
+	EXPECT_TRUE(flags & SMVE_RECF_STALE);
+	ASSERT_EQ(0, smvet_bus_u64(&b, "statistics/timeouts", &v));
+	EXPECT_EQ(0, v);
+	ASSERT_EQ(0, smvet_bus_u64(&b, "statistics/retries", &v));
+	EXPECT_EQ(0, v);
+	ASSERT_EQ(0, smvet_ied_u64(&b, 2, "online", &v));
+	EXPECT_EQ(1, v);
+	close(fd);
+	smvet_detach(&b);
+	close(master);
+}
+
+/*
+ * While a reply waits for the consumer's commit the master re-polls with the held SEQ.  An
+ * IED whose stored SEQ changed meanwhile (a broadcast: spec 3.1 rule 4) takes that poll as
+ * new: it acknowledges the held events itself and answers with new ones under the same
+ * SEQ.  Those must be stored, not dropped as a repeat; only a byte-identical resend is one.
+ */
+TEST(held_seq_answered_with_a_new_reply_stores_its_events)
+{
+	uint32_t on = SMVE_CONSUMER_ATTACH, flags;
+	struct smvet_rec r;
+	uint8_t req[8], seq;
+	struct smvet_bus b;
+	uint64_t v, last;
+	int master, fd, i;
+
+	fd = seq_setup(&b, &master, O_RDWR | O_NONBLOCK, &seq);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioctl(fd, SMVE_IOC_CONSUMER, &on));
+	ASSERT_EQ(0, answer(master, seq, 0x84));
+	EXPECT_EQ(0x84, next_tag(fd, &flags, 5000));
+	/* Not committed: the SEQ is held and the byte-identical resend stores nothing. */
+	ASSERT_EQ(0, read_poll(master, req, 5000));
+	ASSERT_EQ(seq, req[4]);
+	ASSERT_EQ(0, answer(master, seq, 0x84));
+	ASSERT_EQ(0, smvet_wait_ied_ge(&b, 2, "statistics/ack_waits", 1, 5000, &v));
+	ASSERT_EQ(0, read_poll(master, req, 5000));
+	ASSERT_EQ(seq, req[4]);
+	ASSERT_EQ(0, answer(master, seq, 0x85));
+	EXPECT_EQ(0x85, next_tag(fd, &flags, 5000)) TH_LOG("a new reply under the held SEQ was dropped");
+	EXPECT_FALSE(flags & SMVE_RECF_STALE);
+	ASSERT_EQ(0, smvet_ied_u64(&b, 2, "statistics/replies", &v));
+	EXPECT_EQ(2, v);
+	/* Committing the new reply's record releases the SEQ. */
+	ASSERT_LE(0, lseek(fd, 0, SEEK_SET));
+	last = 0;
+	while (smvet_read_type(fd, SMVE_REC_EVENT, &r, 100) > 0)
+		last = r.hdr.seq;
+	ASSERT_LT(0, last);
+	ASSERT_EQ(0, ioctl(fd, SMVE_IOC_COMMIT, &last));
+	/* A poll already out with the held SEQ is answered from the retry buffer, as an IED does. */
+	for (i = 0; i < 5; i++) {
+		ASSERT_EQ(0, read_poll(master, req, 5000));
+		if (req[4] != seq)
+			break;
+		ASSERT_EQ(0, answer(master, seq, 0x85));
+	}
+	EXPECT_EQ(seq ^ 0x80, req[4]);
+	close(fd);
 	smvet_detach(&b);
 	close(master);
 }

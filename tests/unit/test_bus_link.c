@@ -22,9 +22,9 @@ static void test_seq_alternates(void)
 	for (i = 0; i < 4; i++) {
 		u8 sent = l.seq;
 
-		IS(smve_link_reply(&l, sent, &on), SMVE_V_ACCEPT, "reply %d with the SEQ sent is accepted", i);
+		IS(smve_link_reply(&l, sent, 0, &on), SMVE_V_ACCEPT, "reply %d with the SEQ sent is accepted", i);
 		IS(on, i == 0, "only the first reply brings the IED online (%d)", i);
-		smve_link_stored(&l, false, 0);
+		smve_link_stored(&l, false, 0, 0);
 		IS(l.seq, sent ^ 0x80, "SEQ alternates 00/80 after reply %d is stored", i);
 	}
 }
@@ -36,8 +36,8 @@ static void test_retry_then_offline(void)
 	unsigned int i;
 
 	smve_link_init(&l);
-	smve_link_reply(&l, 0x00, &on);
-	smve_link_stored(&l, false, 0);
+	smve_link_reply(&l, 0x00, 0, &on);
+	smve_link_stored(&l, false, 0, 0);
 	IS(l.seq, 0x80, "pending SEQ 80");
 	for (i = 0; i < 3; i++) {
 		IS(smve_link_fail(&l, 3, 1000, 10000 * MS), SMVE_FA_RETRY, "failure %u: retry", i + 1);
@@ -51,7 +51,7 @@ static void test_retry_then_offline(void)
 	IS(smve_link_fail(&l, 3, 20000 * MS, 10000 * MS), SMVE_FA_STILL_OFFLINE, "failed re-probe: one attempt only");
 	IS(l.next_due_ns, 30000 * MS, "next re-probe one period later");
 	IS(l.seq, 0x80, "re-probe used the pending SEQ");
-	IS(smve_link_reply(&l, 0x80, &on), SMVE_V_ACCEPT, "recovery reply accepted");
+	IS(smve_link_reply(&l, 0x80, 0, &on), SMVE_V_ACCEPT, "recovery reply accepted");
 	OK(on && smve_link_online(&l), "recovery brings it online");
 	IS(l.failures, 0, "failure count reset by a reply");
 
@@ -68,8 +68,8 @@ static void test_failures_reset_by_reply(void)
 	smve_link_fail(&l, 3, 0, MS);
 	smve_link_fail(&l, 3, 0, MS);
 	smve_link_fail(&l, 3, 0, MS);
-	smve_link_reply(&l, l.seq, &on);
-	smve_link_stored(&l, false, 0);
+	smve_link_reply(&l, l.seq, 0, &on);
+	smve_link_stored(&l, false, 0, 0);
 	IS(smve_link_fail(&l, 3, 0, MS), SMVE_FA_RETRY, "a valid reply restarts the count of failed attempts");
 }
 
@@ -79,15 +79,31 @@ static void test_stale(void)
 	bool on;
 
 	smve_link_init(&l);
-	smve_link_reply(&l, 0x00, &on);
-	smve_link_stored(&l, false, 0);
+	smve_link_reply(&l, 0x00, 0, &on);
+	smve_link_stored(&l, false, 0, 0);
 	IS(l.seq, 0x80, "pending 80");
 	/* The IED compared bit 7 after a PEH with SEQ BB and answered from its buffer (SEQ 00). */
-	IS(smve_link_reply(&l, 0x00, &on), SMVE_V_STALE, "reply SEQ 00 to poll 80 is stale (M3)");
-	IS(l.seq, 0x00, "after a stale reply the next poll uses a new SEQ");
+	IS(smve_link_reply(&l, 0x00, 0, &on), SMVE_V_STALE, "reply SEQ 00 to poll 80 is stale (M3)");
+	IS(l.seq, 0x80, "a stale frame alone does not change the SEQ: the reply to 80 may follow");
+	OK(!on, "nor does it announce anything");
+	IS(smve_link_reply(&l, 0x80, 0, &on), SMVE_V_ACCEPT, "the reply to 80 right behind it is accepted");
+	smve_link_stored(&l, false, 0, 0);
+	IS(l.seq, 0x00, "and advances the SEQ once, normally");
+
+	/* Only the stale frame came: the window closed, M3 applies. */
+	IS(smve_link_reply(&l, 0x80, 0, &on), SMVE_V_STALE, "reply SEQ 80 to poll 00 is stale");
+	smve_link_stale(&l, &on);
+	IS(l.seq, 0x80, "window closed with no reply to 00: the next poll uses a new SEQ (no loop)");
 	OK(smve_link_online(&l), "a stale reply still proves the IED alive");
-	IS(smve_link_reply(&l, 0x00, &on), SMVE_V_ACCEPT, "the next reply with the SEQ sent is accepted");
-	IS(smve_link_reply(&l, 0x37, &on), SMVE_V_STALE, "M2: any SEQ other than the one sent is stale");
+	IS(smve_link_reply(&l, 0x80, 0, &on), SMVE_V_ACCEPT, "the next reply with the SEQ sent is accepted");
+	IS(smve_link_reply(&l, 0x37, 0, &on), SMVE_V_STALE, "M2: any SEQ other than the one sent is stale");
+
+	smve_link_init(&l);
+	smve_link_stale(&l, &on);
+	OK(on && smve_link_online(&l), "a stale answer from a new IED brings it online");
+	l.failures = 2;
+	smve_link_stale(&l, &on);
+	IS(l.failures, 0, "and restarts the count of failed attempts");
 }
 
 static void test_durable_ack(void)
@@ -96,11 +112,11 @@ static void test_durable_ack(void)
 	bool on;
 
 	smve_link_init(&l);
-	IS(smve_link_reply(&l, 0x00, &on), SMVE_V_ACCEPT, "reply with events accepted");
-	smve_link_stored(&l, true, 42);
+	IS(smve_link_reply(&l, 0x00, 0, &on), SMVE_V_ACCEPT, "reply with events accepted");
+	smve_link_stored(&l, true, 42, 0);
 	IS(l.seq, 0x00, "M1: SEQ held while the consumer has not committed");
 	OK(!smve_link_commit(&l, 41, false), "a commit short of the last record does not release");
-	IS(smve_link_reply(&l, 0x00, &on), SMVE_V_REPEAT, "the repeated reply while waiting stores nothing");
+	IS(smve_link_reply(&l, 0x00, 0, &on), SMVE_V_REPEAT, "the resent reply while waiting stores nothing");
 	IS(smve_link_fail(&l, 3, 0, MS), SMVE_FA_RETRY, "a timeout while waiting is an ordinary retry");
 	IS(l.seq, 0x00, "still the held SEQ");
 	OK(smve_link_commit(&l, 42, false), "commit covering the record releases");
@@ -108,15 +124,32 @@ static void test_durable_ack(void)
 	OK(!smve_link_commit(&l, 100, false), "nothing held: commit is a no-op");
 	IS(l.seq, 0x80, "no double advance");
 
-	smve_link_reply(&l, 0x80, &on);
-	smve_link_stored(&l, true, 50);
+	smve_link_reply(&l, 0x80, 0, &on);
+	smve_link_stored(&l, true, 50, 0);
 	OK(smve_link_commit(&l, 0, true), "the consumer leaving releases the SEQ (ring is the store)");
 	IS(l.seq, 0x00, "advanced");
 
-	smve_link_reply(&l, 0x00, &on);
-	smve_link_stored(&l, true, 60);
-	IS(smve_link_reply(&l, 0x80, &on), SMVE_V_STALE, "stale while waiting");
-	OK(!l.ack_wait, "a stale reply drops the hold: the IED requeued those events");
+	smve_link_reply(&l, 0x00, 0, &on);
+	smve_link_stored(&l, true, 60, 0);
+	IS(smve_link_reply(&l, 0x80, 0, &on), SMVE_V_STALE, "stale while waiting");
+	OK(l.ack_wait, "a stale frame alone keeps the hold");
+	smve_link_stale(&l, &on);
+	OK(!l.ack_wait, "M3 drops the hold: the IED requeued those events");
+	IS(l.seq, 0x80, "and moves to a new SEQ");
+
+	/* A broadcast changed the IED's stored SEQ: it takes the held SEQ as a new request. */
+	smve_link_reply(&l, 0x80, 0x1111, &on);
+	smve_link_stored(&l, true, 70, 0x1111);
+	IS(smve_link_reply(&l, 0x80, 0x1111, &on), SMVE_V_REPEAT, "same SEQ, same payload: the retry buffer");
+	IS(smve_link_reply(&l, 0x80, 0x2222, &on), SMVE_V_ACCEPT,
+	   "same SEQ, other payload: a new reply whose events must be stored");
+	OK(!l.ack_wait, "the old hold is replaced by the new reply's");
+	smve_link_stored(&l, true, 75, 0x2222);
+	IS(smve_link_reply(&l, 0x80, 0x2222, &on), SMVE_V_REPEAT, "its own resend is a repeat");
+	OK(smve_link_commit(&l, 75, false), "committing the new reply's last record releases");
+	IS(l.seq, 0x00, "advanced once");
+	IS(smve_link_sum((const uint8_t *)"ab", 2) == smve_link_sum((const uint8_t *)"ba", 2), 0,
+	   "the payload checksum depends on the byte order");
 }
 
 static void test_command_stream(void)
@@ -125,8 +158,8 @@ static void test_command_stream(void)
 	bool on;
 
 	smve_link_init(&l);
-	smve_link_reply(&l, 0x00, &on);
-	smve_link_stored(&l, false, 0);
+	smve_link_reply(&l, 0x00, 0, &on);
+	smve_link_stored(&l, false, 0, 0);
 	/* A 0x13 takes the pending SEQ 80; its reply completes it (M6). */
 	smve_link_advance(&l);
 	IS(l.seq, 0x00, "after a command the next request uses a new SEQ");

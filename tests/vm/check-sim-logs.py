@@ -69,8 +69,9 @@ def check_peh(args):
     result(not bad, "every broadcast is a PEH: SRC 01, SEQ BB, CMD 12, 17 bytes",
            ["%s" % r for r in bad[:5]])
     # M5: no PEH while a request is pending.  Seen from the simulator: a PEH that arrives less
-    # than TO3 after a request to an IED, before that IED has answered (a stale answer from the
-    # retry buffer, spec 3.5 M3, also ends the transaction).  After TO3 without an answer the
+    # than TO3 after a request to an IED, before that IED has answered (any answer counts here,
+    # a stale one too: the master then waits at least one more TO3, kernel/README.md, which
+    # only makes a PEH later).  After TO3 without an answer the
     # master has given up (or the reply was late), so the PEH is legitimate.
     to3_ns = (15 * args.bits * 1e6 / args.baud + 5000) * 1000
     pending, violations = None, []
