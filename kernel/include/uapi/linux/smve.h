@@ -148,7 +148,7 @@ enum smve_cmd_outcome {
 };
 
 struct smve_rec_command {
-	__u32 id;		/* from struct smve_transact, or write() order */
+	__u32 id;		/* smve_transact.id, or a per-IED count of write()s from 1 */
 	__u32 outcome;		/* enum smve_cmd_outcome */
 	__u8 cmd;
 	__u8 seq;		/* SEQ used (last attempt) */
