@@ -125,6 +125,24 @@ export async function run(ctx) {
 			await page.click('dialog.control [data-action="close"]');
 		});
 
+		for (const [mode, want] of [['refused', /Command failed: the IED refused it: that output does not exist there \[refused\]/],
+			['not_sent', /Command not sent: it never left smved .* — source offline \[not_sent\]/]]) {
+			await test(`tools: control ${mode} → told in words, not as an unknown outcome`, async () => {
+				mock.controlMode = mode;
+				await page.click('#screen rect[tag="E9252B01"]');
+				await page.click('dialog.info [data-action="control"]');
+				await page.selectOption('dialog.control select[name="state"]', '1');
+				await page.click('dialog.control [data-action="select"]');
+				await page.click('dialog.control [data-action="operate"]');
+				await page.click('dialog.confirm [data-action="confirm"]');
+				await page.waitForSelector('.ctl-status[data-state="failed"]', { timeout: 8000 });
+				const t = await page.textContent('.ctl-status');
+				ok(want.test(t), `${mode} shown with its meaning`, t);
+				await page.click('dialog.control [data-action="close"]');
+			});
+		}
+		mock.controlMode = 'ok';
+
 		await test('tools: select expires', async () => {
 			mock.selectTimeoutS = 1;
 			await page.click('#screen rect[tag="E9252B01"]');

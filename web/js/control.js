@@ -8,15 +8,25 @@ import { confirmDialog, infoDialog } from './dialog.js';
 
 const FEEDBACK_WAIT_MS = 20000;
 
+// What an operator needs to read for each outcome of docs/api.md (the raw word stays in brackets).
+const OUTCOME_TEXT = {
+	refused: 'the IED refused it: that output does not exist there',
+	mismatch: "the IED's echo differed from the request",
+	failed: 'every attempt got a bad reply',
+	not_sent: 'it never left smved (source offline, bus detached or queue full)',
+};
+
 function outcomeOf(ev) {
 	const f = ev.fields || {};
 	const err = String(f.error || f.message || '');
 	const outcome = String(f.outcome || '');
 	if (outcome === 'unknown' || /timed? ?out|ETIMEDOUT/i.test(err) || f.result === -110)
 		return { kind: 'unknown', why: err || 'every attempt timed out' };
-	if (outcome === 'ok' || f.result === 0 || (f.result === undefined && !err))
+	if (outcome === 'executed' || outcome === 'ok' || f.result === 0 || (f.result === undefined && !err))
 		return { kind: 'sent' };
-	return { kind: 'failed', why: err || outcome || `result ${f.result}` };
+	const text = OUTCOME_TEXT[outcome];
+	const why = text ? `${text}${err ? ` — ${err}` : ''} [${outcome}]` : err || outcome || `result ${f.result}`;
+	return { kind: outcome === 'not_sent' ? 'not_sent' : 'failed', why };
 }
 
 export function openControl({ tag, model, session, feedbackTag = tag }) {
@@ -143,6 +153,8 @@ export function openControl({ tag, model, session, feedbackTag = tag }) {
 			const o = outcomeOf(ev);
 			if (o.kind === 'unknown')
 				finish('unknown', `Outcome unknown — check the feedback point ${feedbackTag} (${o.why})`);
+			else if (o.kind === 'not_sent')
+				finish('failed', `Command not sent: ${o.why}`);
 			else if (o.kind === 'failed')
 				finish('failed', `Command failed: ${o.why}`);
 			else

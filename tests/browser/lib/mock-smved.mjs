@@ -345,13 +345,19 @@ export class MockSmved {
 		const mode = this.controlMode;
 		if (mode === 'ok')
 			setTimeout(() => {
-				this.addEvent({ type: 'command', tag, value: state, fields: { result: 0, attempts: 1 }, text: `Comando ${tag} estado ${state}: ok`, quiet: false });
+				this.addEvent({ type: 'command', tag, value: state, fields: { result: 0, attempts: 1, outcome: 'executed', state }, text: `Comando ${tag} estado ${state}: ok`, quiet: false });
 				this.set(tag, { value: state, raw: state });
 			}, 300);
 		else if (mode === 'timeout')
 			setTimeout(() => this.addEvent({ type: 'command', tag, value: state,
 				fields: { result: -110, attempts: 3, error: 'Connection timed out', outcome: 'unknown' },
 				text: `Comando ${tag} estado ${state}: sin respuesta` }), 300);
+		else if (mode === 'refused' || mode === 'not_sent')
+			// as smved journals them (docs/api.md: the outcome table)
+			setTimeout(() => this.addEvent({ type: 'command', tag, value: state,
+				fields: mode === 'refused' ? { result: -95, outcome: 'refused', state } :
+					{ result: -107, outcome: 'not_sent', state, error: 'source offline' },
+				text: `Comando ${tag} estado ${state}: ${mode}` }), 300);
 	}
 
 	serveStatic(p, res) {
