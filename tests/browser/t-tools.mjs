@@ -110,16 +110,21 @@ export async function run(ctx) {
 			await page.click('dialog.control [data-action="close"]');
 		});
 
-		await test('tools: control whose every attempt timed out → outcome unknown', async () => {
-			mock.controlMode = 'timeout';
+		// Operate breaker E9252B01 to state 1 with the mock answering in @mode; the status text.
+		const operateWith = async (mode, state) => {
+			mock.controlMode = mode;
 			await page.click('#screen rect[tag="E9252B01"]');
 			await page.click('dialog.info [data-action="control"]');
 			await page.selectOption('dialog.control select[name="state"]', '1');
 			await page.click('dialog.control [data-action="select"]');
 			await page.click('dialog.control [data-action="operate"]');
 			await page.click('dialog.confirm [data-action="confirm"]');
-			await page.waitForSelector('.ctl-status[data-state="unknown"]', { timeout: 8000 });
-			const t = await page.textContent('.ctl-status');
+			await page.waitForSelector(`.ctl-status[data-state="${state}"]`, { timeout: 8000 });
+			return page.textContent('.ctl-status');
+		};
+
+		await test('tools: control whose every attempt timed out → outcome unknown', async () => {
+			const t = await operateWith('timeout', 'unknown');
 			ok(/Outcome unknown — check the feedback point E9252B01/.test(t), 'outcome unknown, pointing at the feedback point', t);
 			await page.screenshot({ path: path.join(art, 'demo-control-unknown.png') });
 			await page.click('dialog.control [data-action="close"]');
@@ -128,15 +133,7 @@ export async function run(ctx) {
 		for (const [mode, want] of [['refused', /Command failed: the IED refused it: that output does not exist there \[refused\]/],
 			['not_sent', /Command not sent: it never left smved .* — source offline \[not_sent\]/]]) {
 			await test(`tools: control ${mode} → told in words, not as an unknown outcome`, async () => {
-				mock.controlMode = mode;
-				await page.click('#screen rect[tag="E9252B01"]');
-				await page.click('dialog.info [data-action="control"]');
-				await page.selectOption('dialog.control select[name="state"]', '1');
-				await page.click('dialog.control [data-action="select"]');
-				await page.click('dialog.control [data-action="operate"]');
-				await page.click('dialog.confirm [data-action="confirm"]');
-				await page.waitForSelector('.ctl-status[data-state="failed"]', { timeout: 8000 });
-				const t = await page.textContent('.ctl-status');
+				const t = await operateWith(mode, 'failed');
 				ok(want.test(t), `${mode} shown with its meaning`, t);
 				await page.click('dialog.control [data-action="close"]');
 			});
