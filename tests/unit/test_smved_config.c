@@ -15,6 +15,7 @@
 #include "csv.h"
 #include "sheets.h"
 #include "store.h"
+#include "files.h"
 #include "tap.h"
 
 static char dir[64];
@@ -276,8 +277,6 @@ static void test_sheets_e4(void)
 int main(void)
 {
 	char tmpl[] = "/tmp/test_smved_config.XXXXXX";
-	char cmd[128];
-
 	if (!mkdtemp(tmpl))
 		return 1;
 	snprintf(dir, sizeof(dir), "%s", tmpl);
@@ -286,8 +285,7 @@ int main(void)
 	test_sheets_fixture();
 	test_sheet_errors();
 	test_sheets_e4();
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0) // NOLINT(cert-env33-c): removes the test's own mkdtemp directory
+	if (test_remove_tree(dir))
 		tap_diag("cleanup failed");
 	return tap_done();
 }

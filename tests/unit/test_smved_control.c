@@ -28,6 +28,7 @@
 #include "source_node.h"
 #include "source_node_int.h"
 #include "store.h"
+#include "files.h"
 #include "tap.h"
 
 static int dev_fd = -1;		/* smved's end of the socket */
@@ -103,7 +104,7 @@ static int take_request(int peer, uint8_t out[4])
 
 int main(void)
 {
-	char tmpl[] = "/tmp/test_smved_control.XXXXXX", p[128], cmd[160];
+	char tmpl[] = "/tmp/test_smved_control.XXXXXX", p[128];
 	struct smved sm = { 0 };
 	struct journal_opts jo = { 0 };
 	struct result r1 = { 0 }, r2 = { 0 }, r3 = { 0 };
@@ -208,8 +209,7 @@ int main(void)
 	journal_close(sm.journal);
 	store_free(sm.store);
 	config_free(sm.cfg);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpl);
-	if (system(cmd) != 0) // NOLINT(cert-env33-c): removes the test's own mkdtemp directory
+	if (test_remove_tree(tmpl))
 		tap_diag("cleanup failed");
 	return tap_done();
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "journal.h"
+#include "files.h"
 #include "tap.h"
 
 #define DAY (86400LL * 1000000LL)
@@ -213,12 +214,7 @@ int main(void)
 		OK(found, "a cell starting with '=' is quoted and prefixed");
 	}
 	journal_close(j);
-	{
-		char cmd[300];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpl);
-		if (system(cmd) != 0) // NOLINT(cert-env33-c): removes the test's own mkdtemp directory
-			tap_diag("cleanup failed");
-	}
+	if (test_remove_tree(tmpl))
+		tap_diag("cleanup failed");
 	return tap_done();
 }

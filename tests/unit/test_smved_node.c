@@ -19,6 +19,7 @@
 #include "smved.h"
 #include "source_node.h"
 #include "store.h"
+#include "files.h"
 #include "tap.h"
 
 static uint8_t buf[4096];
@@ -66,7 +67,7 @@ static int ied_cb(const struct journal_event *e, void *arg)
 
 int main(void)
 {
-	char tmpl[] = "/tmp/test_smved_node.XXXXXX", p[128], cmd[160];
+	char tmpl[] = "/tmp/test_smved_node.XXXXXX", p[128];
 	struct smved sm = { 0 };
 	struct journal_opts jo = { 0 };
 	struct journal_state js;
@@ -180,8 +181,7 @@ int main(void)
 	journal_close(sm.journal);
 	store_free(sm.store);
 	config_free(sm.cfg);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpl);
-	if (system(cmd) != 0) // NOLINT(cert-env33-c): removes the test's own mkdtemp directory
+	if (test_remove_tree(tmpl))
 		tap_diag("cleanup failed");
 	return tap_done();
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Unit test file helpers; see files.h. */
+#include <ftw.h>
 #include <stdio.h>
 
 #include "files.h"
@@ -19,4 +20,18 @@ int test_write_file(const char *dir, const char *name, const char *text)
 	if (fclose(f) != 0)
 		rc = -1;
 	return rc;
+}
+
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	return remove(path);
+}
+
+int test_remove_tree(const char *dir)
+{
+	/* depth first, not following links: a test never removes anything outside its folder */
+	return nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS) ? -1 : 0;
 }

@@ -6,4 +6,7 @@
 /* Write @text to @dir/@name (created or truncated).  0, or -1 when it could not be written. */
 int test_write_file(const char *dir, const char *name, const char *text);
 
+/* Remove @dir and everything below it (a test's own mkdtemp folder).  0, or -1 on any failure. */
+int test_remove_tree(const char *dir);
+
 #endif /* SMVE_TEST_FILES_H */
