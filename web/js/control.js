@@ -22,7 +22,7 @@ function outcomeOf(ev) {
 	const outcome = String(f.outcome || '');
 	if (outcome === 'unknown' || /timed? ?out|ETIMEDOUT/i.test(err) || f.result === -110)
 		return { kind: 'unknown', why: err || 'every attempt timed out' };
-	if (outcome === 'executed' || outcome === 'ok' || f.result === 0 || (f.result === undefined && !err))
+	if (outcome === 'executed' || f.result === 0 || (f.result === undefined && !err))
 		return { kind: 'sent' };
 	const text = OUTCOME_TEXT[outcome];
 	const why = text ? `${text}${err ? ` — ${err}` : ''} [${outcome}]` : err || outcome || `result ${f.result}`;
