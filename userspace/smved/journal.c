@@ -394,7 +394,7 @@ void journal_notify_upto(struct journal *j, int64_t last)
 	do {
 		f.after_id = c.last;
 		c.n = 0;
-		if (journal_query(j, &f, notify_new, &c) < 0)
+		if (journal_query_upto(j, &f, last, notify_new, &c) < 0)
 			break;
 	} while (c.n && c.last < last);
 	if (j->notified < last)

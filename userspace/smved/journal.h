@@ -254,7 +254,9 @@ struct journal_filter {
 /*
  * Call @fn for each matching event, in id order (descending with
  * newest_first).  A non-zero return from @fn stops and is returned.
- * Returns 0, the callback's value, or -1 on a database error.
+ * Returns 0, the callback's value, or -1 on a database error.  A writable
+ * journal shows events up to journal_last_id() only: what the writer
+ * thread committed appears when the loop announces it, never before.
  */
 int journal_query(struct journal *j, const struct journal_filter *f,
 		  int (*fn)(const struct journal_event *ev, void *arg),
@@ -264,7 +266,10 @@ int journal_get(struct journal *j, int64_t id,
 		int (*fn)(const struct journal_event *ev, void *arg), void *arg);
 /*
  * Highest id stored and announced to subscribers (0 when empty).  An event
- * the writer thread committed counts once the loop has announced it.
+ * the writer thread committed counts once the loop has announced it; from
+ * then on journal_query() and journal_get() return it too.  So the id is
+ * exact for clients: every event up to it can be fetched, and none beyond
+ * it has been broadcast.
  */
 int64_t journal_last_id(struct journal *j);
 

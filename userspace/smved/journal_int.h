@@ -51,6 +51,9 @@ int journal_conn_append(struct journal *j, struct jconn *c, const struct journal
 			int64_t *id);
 int journal_conn_put_state(struct journal *j, struct jconn *c, const char *key,
 			   const struct journal_state *st);
+/* journal_query() with ids capped at @max_id (journal_query() caps at the last announced id). */
+int journal_query_upto(struct journal *j, const struct journal_filter *f, int64_t max_id,
+		       int (*fn)(const struct journal_event *ev, void *arg), void *arg);
 /* Tell subscribers about every committed event up to @last_id not yet announced, in id order. */
 void journal_notify_upto(struct journal *j, int64_t last_id);
 /* journal_writer.c: stop the thread (committing what is queued) and free the writer. */

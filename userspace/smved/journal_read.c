@@ -69,9 +69,8 @@ static char *like_prefix(const char *p)
 	return o;
 }
 
-int journal_query(struct journal *j, const struct journal_filter *f,
-		  int (*fn)(const struct journal_event *ev, void *arg),
-		  void *arg)
+int journal_query_upto(struct journal *j, const struct journal_filter *f, int64_t max_id,
+		       int (*fn)(const struct journal_event *ev, void *arg), void *arg)
 {
 	char sql[768];
 	size_t len;
@@ -83,7 +82,7 @@ int journal_query(struct journal *j, const struct journal_filter *f,
 	if (limit > QUERY_LIMIT_MAX)
 		limit = QUERY_LIMIT_MAX;
 	len = (size_t)snprintf(sql, sizeof(sql), "SELECT " EVENT_COLS
-			       " FROM events WHERE id > ?");
+			       " FROM events WHERE id > ? AND id <= ?");
 #define ADD(cond) (len += (size_t)snprintf(sql + len, sizeof(sql) - len, " AND " cond))
 	if (f->before_id)
 		ADD("id < ?");
@@ -111,6 +110,7 @@ int journal_query(struct journal *j, const struct journal_filter *f,
 		return -1;
 	}
 	sqlite3_bind_int64(st, i++, f->after_id);
+	sqlite3_bind_int64(st, i++, max_id);
 	if (f->before_id)
 		sqlite3_bind_int64(st, i++, f->before_id);
 	if (f->from_us)
@@ -146,6 +146,20 @@ int journal_query(struct journal *j, const struct journal_filter *f,
 	sqlite3_finalize(st);
 	free(like);
 	return ret;
+}
+
+int journal_query(struct journal *j, const struct journal_filter *f,
+		  int (*fn)(const struct journal_event *ev, void *arg),
+		  void *arg)
+{
+	/*
+	 * Readers see what was announced, no more: an event the writer thread
+	 * committed becomes visible to REST, replays and exports in the same loop
+	 * turn that broadcasts it and moves journal_last_id() past it, so a list
+	 * never shows an id beyond the last_id it reports, and no client sees an
+	 * event through REST before the feed has sent it.
+	 */
+	return journal_query_upto(j, f, j->o.readonly ? INT64_MAX : j->notified, fn, arg);
 }
 
 struct get_ctx {
@@ -201,9 +215,10 @@ int64_t journal_scalar_i64(struct journal *j, const char *sql, int64_t dflt)
 int64_t journal_last_id(struct journal *j)
 {
 	/*
-	 * A writable journal answers with the last id announced to subscribers: an
-	 * event the writer thread committed but the loop has not announced yet is
-	 * not "last" yet, or a client starting from this id would never see it.
+	 * A writable journal answers with the last id announced to subscribers, which
+	 * is also the last one journal_query() shows (see there): an event the writer
+	 * thread committed but the loop has not announced yet is neither "last" nor
+	 * listed, and one that was broadcast is both.
 	 */
 	if (!j->o.readonly)
 		return j->notified;
