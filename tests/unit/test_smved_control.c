@@ -7,6 +7,10 @@
  * write()s per IED across every file, so its id cannot be predicted), each outcome's result
  * (every attempt timed out: -ETIMEDOUT, "outcome unknown"), other writers' commands and older
  * records ignored, and a node that goes away with a command in flight: outcome unknown too.
+ * A record that never comes ends the wait after command_timeout_ms as unknown (a late one
+ * completes nothing more); so does an overrun that may have dropped it (EPIPE, faked through
+ * read() below: only commands written before the ring's new first record) and a ring restart
+ * (a record of another epoch), at once.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -15,6 +19,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -33,26 +38,46 @@
 
 static int dev_fd = -1;		/* smved's end of the socket */
 static uint64_t next_seq = 1;	/* the fake ring's next record */
+static uint64_t first_seq = 1;	/* and its oldest */
+static uint64_t epoch = 0x1234;
+static bool overrun;		/* the next read() of the device fails with EPIPE */
 
-/* The fake device's SMVE_IOC_INFO; everything else is not a tty-ish ioctl here. */
+/* The fake device's SMVE_IOC_INFO and SMVE_IOC_LOST; everything else is not a tty-ish ioctl here. */
 int ioctl(int fd, unsigned long req, ...)
 {
 	va_list ap;
-	struct smve_node_info *in;
+	void *arg;
 
 	va_start(ap, req);
-	in = va_arg(ap, struct smve_node_info *);
+	arg = va_arg(ap, void *);
 	va_end(ap);
+	if (fd == dev_fd && req == SMVE_IOC_LOST) {
+		*(uint64_t *)arg = 4;
+		return 0;
+	}
 	if (fd != dev_fd || req != SMVE_IOC_INFO) {
 		errno = ENOTTY;
 		return -1;
 	}
+	struct smve_node_info *in = arg;
+
 	memset(in, 0, sizeof(*in));
 	in->version = SMVE_UAPI_VERSION;
 	in->address = 2;
-	in->first_seq = 1;
+	in->first_seq = first_seq;
 	in->next_seq = next_seq;
 	return 0;
+}
+
+/* The device's read(): EPIPE once when told (the reader fell behind the ring). */
+ssize_t read(int fd, void *buf, size_t len)
+{
+	if (fd == dev_fd && overrun) {
+		overrun = false;
+		errno = EPIPE;
+		return -1;
+	}
+	return syscall(SYS_read, fd, buf, len);
 }
 
 static void diag(void *ctx, const char *msg)
@@ -84,7 +109,7 @@ static void put_command(int peer, uint64_t seq, uint32_t outcome, uint8_t port, 
 					.attempts = 1 };
 	int flen = mara_build_control(frame, sizeof(frame), 2, 1, 0x80, &c);
 	uint16_t len = (uint16_t)(sizeof(cmd) + (size_t)flen);
-	struct smve_record h = { .seq = seq, .epoch = 0x1234, .time_ns = 1700000000000000000LL,
+	struct smve_record h = { .seq = seq, .epoch = epoch, .time_ns = 1700000000000000000LL,
 				 .type = SMVE_REC_COMMAND, .len = len };
 
 	cmd.req_len = (uint8_t)flen;
@@ -100,6 +125,67 @@ static void put_command(int peer, uint64_t seq, uint32_t outcome, uint8_t port, 
 static int take_request(int peer, uint8_t out[4])
 {
 	return read(peer, out, 4) == 4;
+}
+
+static int count_cb(const struct journal_event *e, void *arg)
+{
+	(void)e;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* COMMAND records that do not come, or can no longer come: outcome unknown. */
+static void test_lost(struct smved *sm, struct buses *bs, struct node *n, int peer,
+		      const struct point *pt, const struct point *pt4)
+{
+	struct result rt = { 0 }, ra = { 0 }, rb = { 0 }, re = { 0 };
+	struct journal_filter jf = { .type = "data_lost" };
+	int64_t t0 = smved_mono_us();
+	uint8_t req[4];
+	int lost = 0;
+
+	IS(buses_control(bs, pt->id, 1, done, &rt), 0, "queued; its record will not come");
+	take_request(peer, req);
+	for (int i = 0; i < 10000 && !rt.calls; i++) {
+		event_base_loop(sm->base, EVLOOP_NONBLOCK);
+		usleep(1000);
+	}
+	IS(rt.calls, 1, "completed by smved's own timeout");
+	IS(rt.last, -ETIMEDOUT, "as outcome unknown, never \"failed\"");
+	OK(smved_mono_us() - t0 >= 300000, "not before command_timeout_ms (300 ms)");
+	put_command(peer, next_seq, SMVE_CMD_OK, 0, 3, 1);
+	node_drain(n);
+	IS(rt.calls, 1, "its record coming late completes nothing more");
+
+	/* An overrun: the ring's oldest record is now past the first command's position. */
+	IS(buses_control(bs, pt->id, 0, done, &ra), 0, "a command written at ring record %llu",
+	   (unsigned long long)next_seq);
+	take_request(peer, req);
+	next_seq += 6;
+	IS(buses_control(bs, pt4->id, 1, done, &rb), 0, "another at ring record %llu",
+	   (unsigned long long)next_seq);
+	take_request(peer, req);
+	first_seq = next_seq - 2;
+	overrun = true;
+	node_drain(n);
+	IS(ra.calls, 1, "EPIPE: the first one's record may be lost: completed at once");
+	IS(ra.last, -ETIMEDOUT, "as outcome unknown");
+	IS(rb.calls, 0, "the second one's record is still ahead in the ring: it waits");
+	journal_query(sm->journal, &jf, count_cb, &lost);
+	IS(lost, 1, "the overrun is journalled as data_lost");
+	put_command(peer, next_seq, SMVE_CMD_OK, 0, 4, 1);
+	node_drain(n);
+	OK(rb.calls == 1 && rb.last == 0, "and completes with its record");
+
+	/* A record of another epoch: the ring restarted, older commands' records are gone. */
+	IS(buses_control(bs, pt->id, 1, done, &re), 0, "a command in flight");
+	take_request(peer, req);
+	epoch = 0x5678;
+	put_command(peer, 1, SMVE_CMD_REFUSED, 0, 5, 1);
+	node_drain(n);
+	IS(re.calls, 1, "a record of a new epoch completes it at once");
+	IS(re.last, -ETIMEDOUT, "as outcome unknown");
+	first_seq = 1;
 }
 
 int main(void)
@@ -122,7 +208,7 @@ int main(void)
 	snprintf(p, sizeof(p), "%s/smved.conf", tmpl);
 	f = fopen(p, "w");
 	fprintf(f, "[smved]\nstate_dir = %s\nrequire_clock_sync = false\n[bus ttyS9]\n"
-		"station = B9\nlayout = 2:6,1,2\n", tmpl);
+		"station = B9\nlayout = 2:6,1,2\ncommand_timeout_ms = 300\n", tmpl);
 	fclose(f);
 	sm.cfg = config_load(p, diag, NULL);
 	snprintf(p, sizeof(p), "%s/j.db", tmpl);
@@ -191,6 +277,8 @@ int main(void)
 	node_drain(n);
 	IS(r2.last, -ETIMEDOUT, "an outcome this smved does not know: unknown, never \"failed\"");
 	IS(r2.calls, 4, "each of those four completed exactly once");
+
+	test_lost(&sm, bs, n, sv[1], pt, pt4);
 
 	/* At most four in flight per node. */
 	for (int i = 0; i < 4; i++)

@@ -117,8 +117,11 @@ static void control_journal(struct smved *sm, const struct control_done *d, int 
 			 " \xe2\x80\x94 check the feedback point", d->tag, d->state);
 	else
 		snprintf(text, sizeof(text), "%s control state %d: %s", d->tag, d->state, outcome);
-	/* A node reports results while its read batch is open: the event joins it. */
-	if (journal_append(sm->journal, &ev, NULL) < 0 && journal_add(sm->journal, &ev, NULL) < 0)
+	/*
+	 * A node reports results while it builds a read batch: the event joins it, in the same
+	 * transaction as the COMMAND record's cursor.  Otherwise a group-commit batch of its own.
+	 */
+	if (journal_add_queued(sm->journal, &ev) < 0)
 		smved_log(LOG_ERR, "%s: cannot journal the control result (%s)", d->tag, outcome);
 	free(fields);
 	json_decref(f);

@@ -541,6 +541,10 @@ static int key_bus(struct parse *p, struct bus_config *b, const char *k,
 		if (parse_bool(v, &on) < 0)
 			BAD("peh must be true or false");
 		b->peh = on;
+	} else if (!strcmp(k, "command_timeout_ms")) {
+		if (parse_u64(v, 0, 600000, &u) < 0 || (u && u < 100))
+			BAD("command_timeout_ms must be 0 (derived from the bus timing) or 100 .. 600000");
+		b->command_timeout_ms = (uint32_t)u;
 	} else {
 		return 0;
 	}

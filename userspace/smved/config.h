@@ -51,6 +51,8 @@ struct bus_config {
 	struct mara_layout layout;	/* IEDs on the bus with their reply layouts */
 	uint32_t peh_interval_s;	/* 60 */
 	bool peh;
+	/* A 0x13's COMMAND record not read by then: outcome unknown.  0 = derived (source_node.h). */
+	uint32_t command_timeout_ms;
 	unsigned line;
 };
 

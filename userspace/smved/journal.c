@@ -312,8 +312,17 @@ int journal_append(struct journal *j, const struct journal_new *ev,
 	int64_t nid = 0;
 	int rc;
 
-	if (!j->in_batch)
-		return -1;
+	if (!j->in_batch) {
+		if (!j->collect)
+			return -1;
+		if (journal_batch_add(j->collect, ev) < 0) {
+			j->collect_failed = true;
+			return -1;
+		}
+		if (id)
+			*id = 0;
+		return 1;
+	}
 	rc = journal_conn_append(j, &j->lc, ev, &nid);
 	if (rc == 0)
 		j->st.duplicates++;
@@ -433,6 +442,29 @@ void journal_rollback(struct journal *j)
 	j->in_batch = false;
 	if (!sqlite3_get_autocommit(j->db))
 		sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int journal_collect(struct journal *j, struct journal_batch *b)
+{
+	int rc = j->collect_failed ? -1 : 0;
+
+	j->collect = b;
+	j->collect_failed = false;
+	return rc;
+}
+
+int journal_add_queued(struct journal *j, const struct journal_new *ev)
+{
+	struct journal_batch *b;
+
+	if (journal_append(j, ev, NULL) >= 0)
+		return 0;
+	b = journal_batch_new();
+	if (!b || journal_batch_add(b, ev) < 0) {
+		journal_batch_free(b);
+		return -1;
+	}
+	return journal_submit(j, b, NULL, NULL, NULL, 0);
 }
 
 int journal_add(struct journal *j, const struct journal_new *ev, int64_t *id)

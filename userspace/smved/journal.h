@@ -145,7 +145,10 @@ int journal_begin(struct journal *j);
 /*
  * Append an event to the open batch.  Returns 1 when stored (its id in
  * *@id when @id is not NULL), 0 when dropped as a duplicate, -1 on error
- * (the batch must then be rolled back).
+ * (the batch must then be rolled back).  With no batch open but a
+ * journal_collect() batch set, the event is copied into that one instead:
+ * 1 (*@id = 0: the id and the duplicate verdict come with its result), or
+ * -1 on allocation failure.  Without either: -1.
  */
 int journal_append(struct journal *j, const struct journal_new *ev,
 		   int64_t *id);
@@ -214,6 +217,21 @@ void journal_batch_free(struct journal_batch *b);
  */
 int journal_submit(struct journal *j, struct journal_batch *b, void *owner,
 		   journal_done_fn done, const void *user, size_t ulen);
+/*
+ * Collect into @b (NULL stops; @b stays the caller's): while set,
+ * journal_append() outside a synchronous batch adds to @b, so that code
+ * run while a source handles its input (a control result, say) joins the
+ * source's group-commit batch and its transaction.  Returns -1 when an
+ * append into the batch set until now failed (the batch is incomplete:
+ * do not submit it), else 0.
+ */
+int journal_collect(struct journal *j, struct journal_batch *b);
+/*
+ * One event nobody waits for: into the open or collected batch when there
+ * is one (journal_append()), else a group-commit batch of its own (no
+ * fsync on the loop).  0, or -1 when it could not even be queued.
+ */
+int journal_add_queued(struct journal *j, const struct journal_new *ev);
 /* No callback will run for @owner's batches any more (they still commit). */
 void journal_cancel(struct journal *j, void *owner);
 

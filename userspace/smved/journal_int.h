@@ -38,6 +38,8 @@ struct journal {
 	struct journal_stats st;	/* the loop's commits (the writer keeps its own) */
 	int64_t commit_t0;
 	int64_t notified;		/* highest id subscribers were told about */
+	struct journal_batch *collect;	/* journal_collect(): where journal_append() goes */
+	bool collect_failed;		/* an append to it failed since it was set */
 	struct journal_writer *w;	/* NULL until journal_start_writer() */
 };
 

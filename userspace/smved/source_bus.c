@@ -18,6 +18,7 @@
 #include <event2/event.h>
 #include <smve/node.h>
 
+#include "journal.h"
 #include "source_node_int.h"
 #include "store.h"
 
@@ -171,6 +172,7 @@ static void bus_free(struct bus *b)
 {
 	while (b->nodes)
 		node_close(b->nodes);
+	journal_cancel(b->bs->sm->journal, b);	/* its own events still commit */
 	source_points_free(&b->sp);
 	free(b);
 }
@@ -229,6 +231,7 @@ int buses_apply(struct buses *bs)
 			bus_free(b);
 			continue;
 		}
+		b->cfg.command_timeout_ms = nc->command_timeout_ms;
 		/* Kept: define its points again (the sheets may have changed; see store_mark_*). */
 		{
 			struct source_points sp;

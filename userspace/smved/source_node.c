@@ -3,11 +3,15 @@
  * Local buses: smve.ko device nodes read as journaling consumer, through
  * libsmve's node reader (<smve/node.h>: validated records, resume, ioctls).
  *
- * Durability per read batch:  BEGIN; events (duplicate filter); cursor
- * {epoch, next seq}; COMMIT;  then SMVE_IOC_COMMIT(last seq).  A crash
- * between the two re-reads records already stored: the duplicate filter
- * drops them.  A crash before the COMMIT loses nothing: the kernel keeps
- * polling with the same SEQ until it is told.
+ * Durability per read batch: the records' events and the cursor {epoch,
+ * next seq} go to the journal's writer thread as one batch (group commit
+ * with every other source's pending batch, off the loop); only its
+ * completion calls SMVE_IOC_COMMIT(last seq), and only then is the next
+ * batch read.  A crash before the commit loses nothing: the kernel keeps
+ * polling with the same SEQ until it is told, and the restart reads again
+ * from the committed cursor.  A crash between the commit and the ioctl
+ * re-reads nothing (the cursor moved with the events); the kernel holds
+ * the IED's SEQ only as long as its consumer is attached.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -84,6 +88,54 @@ static int sysfs_write(const char *dir, const char *attr, const char *val)
 	return rc;
 }
 
+/* An unsigned sysfs attribute of the bus in @dir, or @dflt when it cannot be read. */
+static unsigned long long sysfs_ull(const char *dir, const char *attr, unsigned long long dflt)
+{
+	char p[600];
+	unsigned long long v;
+	FILE *f;
+	int n;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, attr);
+	f = fopen(p, "r");
+	if (!f)
+		return dflt;
+	n = fscanf(f, "%llu", &v);
+	fclose(f);
+	return n == 1 ? v : dflt;
+}
+
+/*
+ * Unless configured: every attempt of the command (retries + 1) plus the transaction the
+ * bus may be in, each the response timeout and the longest frames on the wire (a request,
+ * a 255-byte reply, turnaround: 300 characters), and CTL_MARGIN_MS for what else may come
+ * first on the bus (a PEH, the consumer's commit of a held reply) and a loaded host.
+ * Without the bus's sysfs (a test, or the bus detached) the kernel's defaults at 9600 baud.
+ */
+#define CTL_MARGIN_MS	5000
+unsigned bus_command_timeout_ms(struct bus *b)
+{
+	unsigned long long retries = 3, resp_us = 100000, char_ns = 1041667, ms;
+	char dir[300];
+
+	if (b->cfg.command_timeout_ms)
+		return b->cfg.command_timeout_ms;
+	if (bus_sysdir(b->cfg.tty, dir, sizeof(dir)) == 0) {
+		retries = sysfs_ull(dir, "retries", retries);
+		resp_us = sysfs_ull(dir, "response_timeout_us", resp_us);
+		char_ns = sysfs_ull(dir, "char_time_ns", char_ns);
+	}
+	/* Bounded by the attributes' own ranges (retries <= 15); clamp anyway: input is input. */
+	if (retries > 15)
+		retries = 15;
+	if (resp_us > 60000000ULL)
+		resp_us = 60000000ULL;
+	if (char_ns > 100000000ULL)
+		char_ns = 100000000ULL;
+	ms = (retries + 2) * (resp_us + 300 * char_ns / 1000) / 1000 + CTL_MARGIN_MS;
+	return ms > 600000 ? 600000 : (unsigned)ms;
+}
+
 /* Apply the configuration's bus settings; PEH settings are refreshed by the timer. */
 void bus_apply_sysfs(struct bus *b, bool full)
 {
@@ -126,20 +178,37 @@ void bus_apply_sysfs(struct bus *b, bool full)
 
 /* --- journal helpers --------------------------------------------------------------------- */
 
+static void side_done(void *owner, const struct journal_result *res, void *user)
+{
+	struct bus *b = owner;
+
+	(void)user;
+	b->info.events += res->stored;
+}
+
+/*
+ * Inside a read batch the event joins it (counted with its result); outside one (a node
+ * opened or gone) it is a group-commit batch of its own.
+ */
 static void bus_event(struct bus *b, int ied, const char *type, int64_t value, bool alarm,
 		      const char *text)
 {
 	struct journal_new ev = { .source = b->cfg.tty, .station = b->cfg.station, .ied = ied,
 				  .type = type, .rx_us = smved_now_us(), .value = value,
 				  .alarm = alarm, .text = text };
+	struct journal *j = b->bs->sm->journal;
+	struct journal_batch *bt;
 
-	int rc = journal_append(b->bs->sm->journal, &ev, NULL);
-
-	/* Outside a read batch (a node went away): an event of its own. */
-	if (rc < 0)
-		rc = journal_add(b->bs->sm->journal, &ev, NULL);
-	if (rc > 0)
-		b->info.events++;
+	if (journal_append(j, &ev, NULL) >= 0)
+		return;
+	bt = journal_batch_new();
+	if (!bt || journal_batch_add(bt, &ev) < 0) {
+		journal_batch_free(bt);
+		smved_log(LOG_ERR, "bus %s: out of memory: event \"%s\" not journalled",
+			  b->cfg.tty, text);
+		return;
+	}
+	journal_submit(j, bt, b, side_done, NULL, 0);
 }
 
 static struct smved *SM(const struct bus *b)
@@ -233,65 +302,14 @@ static void rec_event(struct node *n, const struct smve_rec_event *re, int64_t r
 	struct mara_event me;
 	struct event_buf buf;
 	struct journal_new ev;
-	int rc;
 
 	mara_event_decode(re->raw, MARA_DIALECT_FIRMWARE, &me);
 	/* §5.6: on RS485 the event's IED is the reply's SRC. */
 	me.addr = re->source;
 	event_to_journal(&ec, &me, rx_us, &buf, &ev);
-	rc = journal_append(SM(b)->journal, &ev, NULL);
-	if (rc > 0)
-		b->info.events++;
-	else if (rc == 0)
-		b->info.duplicates++;
+	/* Into the read batch; a failed copy fails the batch (journal_collect()). */
+	journal_append(SM(b)->journal, &ev, NULL);
 	(void)stale;	/* stale events go through the duplicate filter like all others */
-}
-
-/* The smved_control() result of a COMMAND record's outcome (enum smve_cmd_outcome). */
-static int command_result(uint32_t outcome)
-{
-	switch (outcome) {
-	case SMVE_CMD_OK:
-		return 0;
-	case SMVE_CMD_REFUSED:
-		return -EPERM;
-	case SMVE_CMD_MISMATCH:
-		return -EPROTO;
-	case SMVE_CMD_FAILED:
-		return -EIO;
-	case SMVE_CMD_ABORTED:
-		return -ENOTCONN;	/* never sent */
-	default:
-		return -ETIMEDOUT;	/* SMVE_CMD_UNKNOWN, or an outcome this smved does not know */
-	}
-}
-
-static void rec_command(struct node *n, const struct smve_node_record *r)
-{
-	const struct smve_rec_command *c = r->u.command.hdr;
-	struct ctl_wait *w = NULL;
-	struct mara_frame f;
-	struct mara_control mc;
-
-	if (c->cmd != MARA_CMD_CONTROL ||
-	    mara_parse(r->u.command.request, c->req_len, &f) || mara_decode_control(&f, &mc))
-		return;	/* another command, or not a whole 0x13 request */
-	/* The oldest matching wait: the kernel sends one IED's commands in order. */
-	for (unsigned i = 0; i < sizeof(n->ctl) / sizeof(n->ctl[0]); i++) {
-		struct ctl_wait *x = &n->ctl[i];
-
-		if (x->used && r->seq >= x->min_seq && x->port == mc.port && x->bit == mc.bit &&
-		    x->state == mc.state && (!w || x->min_seq < w->min_seq))
-			w = x;
-	}
-	if (!w)
-		return;	/* someone else's command (smvectl, a test) */
-	w->used = false;
-	smved_log(LOG_NOTICE, "bus %s IED %u: control port %u bit %u state %u: %s after %u attempt(s)",
-		  n->bus->cfg.tty, n->addr, mc.port, mc.bit, mc.state,
-		  smve_node_outcome_name(c->outcome), c->attempts);
-	if (w->done)
-		w->done(command_result(c->outcome), w->arg);
 }
 
 static void rec_status(struct node *n, const struct smve_rec_status *st)
@@ -338,7 +356,7 @@ static void handle_record(struct node *n, const struct smve_node_record *r)
 		rec_status(n, r->u.status);
 		break;
 	case SMVE_REC_COMMAND:
-		rec_command(n, r);
+		node_ctl_record(n, r);
 		break;
 	default:
 		break;	/* additive ABI: unknown types are skipped */
@@ -360,89 +378,195 @@ static void data_lost(struct node *n, uint64_t count, const char *why)
 	bus_event(n->bus, (int)n->addr, "data_lost", (int64_t)count, true, text);
 }
 
+/* What a read batch carries to its completion (journal_submit's user data). */
+struct drain_ctx {
+	uint64_t last;			/* last ring record in the batch, 0 = none */
+	uint64_t epoch;			/* n->epoch before the batch */
+	bool online, online_known;	/* before the batch: a lost batch must tell them again */
+	bool bad;			/* the read ended in a malformed record */
+};
+
 /*
- * Read what is pending, in batches of at most BATCH_RECORDS: each batch's
- * events and cursor are committed together, then the kernel is told.
- * Returns the records handled, or -1 after a malformed read (the records
- * before it are kept; the rest of that read is reported lost).
+ * Read again from the committed cursor (what the lost batch held is re-read, so nothing is
+ * skipped), after a pause when @later: a failing disk must not spin the loop.
  */
-int node_drain(struct node *n)
+static void node_rewind(struct node *n, bool later)
+{
+	struct timeval tv = { 1, 0 };
+
+	if (!n->sn || smve_node_seek(n->sn, n->cursor) < 0) {
+		n->eof = true;
+		return;
+	}
+	if (later && n->retry) {
+		n->retrying = true;
+		evtimer_add(n->retry, &tv);
+	}
+}
+
+static void node_pump(struct node *n);
+
+/* The batch is durable (or failed): only now may the kernel acknowledge its records. */
+static void batch_done(void *owner, const struct journal_result *res, void *user)
+{
+	struct node *n = owner;
+	struct drain_ctx cx;
+
+	memcpy(&cx, user, sizeof(cx));
+	n->inflight = false;
+	if (res->status < 0) {
+		n->online = cx.online;
+		n->online_known = cx.online_known;
+		n->epoch = cx.epoch;
+		smved_log(LOG_ERR, "bus %s IED %u: journal commit failed: reading record %llu again",
+			  n->bus->cfg.tty, n->addr, (unsigned long long)n->cursor);
+		node_rewind(n, true);
+	} else {
+		n->bus->info.events += res->stored;
+		n->bus->info.duplicates += res->duplicates;
+		if (cx.last) {
+			n->cursor = cx.last + 1;
+			n->bus->info.last_reply_us = smved_now_us();
+			if (n->consumer && smve_node_commit(n->sn, cx.last) < 0)
+				smved_log(LOG_WARNING, "bus %s IED %u: commit of record %llu refused",
+					  n->bus->cfg.tty, n->addr, (unsigned long long)cx.last);
+		}
+		if (cx.bad && n->ev)
+			node_rewind(n, true);	/* the rest of the malformed read, unhurried */
+	}
+	if (!n->draining)
+		node_pump(n);
+}
+
+/*
+ * Read one batch and hand it to the journal.  Returns the records read, or -1 when the
+ * batch could not be built or queued (read again from the cursor later).  *@more: a full
+ * batch or an overrun, more may be pending.
+ */
+static int drain_batch(struct node *n, bool *more, bool *bad)
 {
 	struct journal *j = SM(n->bus)->journal;
+	struct drain_ctx cx = { .epoch = n->epoch, .online = n->online,
+				.online_known = n->online_known };
+	struct journal_batch *b = journal_batch_new();
+	struct smve_node_record r;
+	int count = 0, rc = -EAGAIN;
+	bool failed = !b;
+
+	journal_collect(j, b);
+	while (b && count < BATCH_RECORDS && (rc = smve_node_read(n->sn, &r)) > 0) {
+		if (!(r.flags & SMVE_RECF_COALESCED)) {
+			if (n->epoch && r.epoch != n->epoch)
+				node_ctl_lost(n, true, 0, "the ring restarted");
+			n->epoch = r.epoch;
+			cx.last = r.seq;
+		}
+		handle_record(n, &r);
+		count++;
+	}
+	*more = count == BATCH_RECORDS;
+	if (!*more && rc == -EPIPE) {
+		struct smve_node_info info;
+		uint64_t lost = 0;
+
+		smve_node_lost(n->sn, &lost);
+		data_lost(n, lost, "reader overrun");
+		if (smve_node_info(n->sn, &info) == 0)
+			node_ctl_lost(n, false, info.first_seq, "its record may be overwritten");
+		else
+			node_ctl_lost(n, true, 0, "its record may be overwritten");
+		*more = true;	/* the cursor moved to the oldest record: read on */
+	} else if (!*more && rc == -EBADMSG) {
+		data_lost(n, 0, "malformed record from the kernel");
+		*bad = cx.bad = true;
+	} else if (!*more && rc == 0) {
+		n->eof = true;
+	} else if (!*more && rc != -EAGAIN) {
+		smved_log(LOG_ERR, "bus %s IED %u: read: %s", n->bus->cfg.tty, n->addr,
+			  strerror(-rc));
+		n->eof = true;
+	}
+	if (cx.last) {
+		struct journal_state js = { .seq = -1, .epoch = n->epoch, .cursor = cx.last + 1 };
+
+		failed |= journal_batch_state(b, n->key, &js) < 0;
+	}
+	failed |= journal_collect(j, NULL) < 0;
+	if (!failed && !cx.last && !journal_batch_count(b)) {
+		journal_batch_free(b);	/* nothing to store (the coalesced state, or no record) */
+		return count;
+	}
+	if (!failed) {
+		n->inflight = true;
+		if (journal_submit(j, b, n, batch_done, &cx, sizeof(cx)) == 0)
+			return count;
+		n->inflight = false;
+		b = NULL;	/* freed by journal_submit() */
+	}
+	journal_batch_free(b);
+	n->online = cx.online;
+	n->online_known = cx.online_known;
+	n->epoch = cx.epoch;
+	smved_log(LOG_ERR, "bus %s IED %u: cannot queue records for the journal: reading record"
+		  " %llu again", n->bus->cfg.tty, n->addr, (unsigned long long)n->cursor);
+	node_rewind(n, true);
+	return -1;
+}
+
+int node_drain(struct node *n)
+{
 	int total = 0;
 	bool more = true, bad = false;
 
-	while (more && n->sn) {
-		struct smve_node_record r;
-		struct journal_state js = { .seq = -1 };
-		uint64_t last = 0;
-		int count = 0, rc;
+	if (n->draining)
+		return 0;
+	n->draining = true;
+	/* A synchronous journal (no writer thread) completes inside drain_batch(): read on. */
+	while (more && n->sn && !n->inflight && !n->retrying && !n->eof) {
+		int rc = drain_batch(n, &more, &bad);
 
-		if (journal_begin(j) < 0)
-			return -1;
-		while (count < BATCH_RECORDS && (rc = smve_node_read(n->sn, &r)) > 0) {
-			handle_record(n, &r);
-			if (!(r.flags & SMVE_RECF_COALESCED)) {
-				last = r.seq;
-				if (!n->epoch)
-					n->epoch = r.epoch;
-			}
-			count++;
-		}
-		more = count == BATCH_RECORDS;
-		if (!more && rc == -EPIPE) {
-			uint64_t lost = 0;
-
-			smve_node_lost(n->sn, &lost);
-			data_lost(n, lost, "reader overrun");
-			more = true;	/* the cursor moved to the oldest record: read on */
-		} else if (!more && rc == -EBADMSG) {
-			data_lost(n, 0, "malformed record from the kernel");
-			bad = true;
-		} else if (!more && rc == 0) {
-			n->eof = true;
-		} else if (!more && rc != -EAGAIN) {
-			smved_log(LOG_ERR, "bus %s IED %u: read: %s", n->bus->cfg.tty, n->addr,
-				  strerror(-rc));
-			n->eof = true;
-		}
-		if (last) {
-			js.epoch = n->epoch;
-			js.cursor = last + 1;
-			if (journal_put_state(j, n->key, &js) < 0) {
-				journal_rollback(j);
-				return -1;
-			}
-		}
-		if (journal_commit(j) < 0)
-			return -1;
-		total += count;
-		if (last) {
-			n->cursor = last + 1;
-			n->bus->info.last_reply_us = smved_now_us();
-			if (n->consumer && smve_node_commit(n->sn, last) < 0)
-				smved_log(LOG_WARNING, "bus %s IED %u: commit of record %llu refused",
-					  n->bus->cfg.tty, n->addr, (unsigned long long)last);
-		}
+		if (rc < 0)
+			break;
+		total += rc;
+	}
+	n->draining = false;
+	if (n->ev) {
+		if (n->inflight || n->retrying || n->eof)
+			event_del(n->ev);	/* back-pressure: the kernel's ring holds the rest */
+		else
+			event_add(n->ev, NULL);
 	}
 	return bad ? -1 : total;
 }
 
+/*
+ * Drain, and close a device node that went away.  A node fed by buses_feed() (no event)
+ * stays until the next feed.
+ */
+static void node_pump(struct node *n)
+{
+	node_drain(n);
+	if (n->eof && n->ev) {
+		node_online(n, false, "node removed");
+		node_close(n);
+	}
+}
+
 static void node_readable(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	node_pump(arg);
+}
+
+static void node_retry(evutil_socket_t fd, short what, void *arg)
 {
 	struct node *n = arg;
 
 	(void)fd;
 	(void)what;
-	if (node_drain(n) < 0 && !n->eof && n->cursor) {
-		/* What was not stored is read again from the committed cursor. */
-		if (smve_node_seek(n->sn, n->cursor) < 0)
-			n->eof = true;
-	}
-	if (n->eof) {
-		node_online(n, false, "node removed");
-		node_close(n);
-	}
+	n->retrying = false;
+	node_pump(n);
 }
 
 void node_close(struct node *n)
@@ -455,13 +579,17 @@ void node_close(struct node *n)
 			break;
 		}
 	}
+	/* A batch in flight still commits (with its cursor); nobody must be called back. */
+	journal_cancel(SM(b)->journal, n);
 	/* Written to the kernel, perhaps sent: nobody can say whether the output operated. */
-	for (unsigned i = 0; i < sizeof(n->ctl) / sizeof(n->ctl[0]); i++)
-		if (n->ctl[i].used && n->ctl[i].done)
-			n->ctl[i].done(-ETIMEDOUT, n->ctl[i].arg);
+	node_ctl_lost(n, true, 0, "the node closed");
 	store_set_stale(SM(b)->store, b->cfg.tty, (int)n->addr, true);
 	if (n->ev)
 		event_free(n->ev);
+	if (n->retry)
+		event_free(n->retry);
+	if (n->ctl_timer)
+		event_free(n->ctl_timer);
 	smve_node_close(n->sn);	/* closing detaches the consumer */
 	free(n);
 }
@@ -472,6 +600,11 @@ struct node *node_new(struct bus *b, unsigned addr, struct smve_node *sn)
 
 	if (!n)
 		return NULL;
+	n->retry = evtimer_new(SM(b)->base, node_retry, n);
+	if (!n->retry) {
+		free(n);
+		return NULL;
+	}
 	n->bus = b;
 	n->addr = addr;
 	n->sn = sn;
@@ -543,30 +676,4 @@ void node_open(struct bus *b, const char *path, unsigned addr)
 	smved_log(LOG_INFO, "%s: reading from record %llu (epoch %llx)", path,
 		  (unsigned long long)n->cursor, (unsigned long long)n->epoch);
 	node_readable(smve_node_fd(sn), EV_READ, n);
-}
-
-/* 0x13 through write(): queued without blocking, the outcome comes as a COMMAND record. */
-int node_control(struct node *n, const struct binding *bd, int state,
-		 void (*done)(int result, void *arg), void *arg)
-{
-	uint8_t req[4] = { MARA_CMD_CONTROL, (uint8_t)bd->local, (uint8_t)bd->bit, (uint8_t)state };
-	struct smve_node_info info;
-	struct ctl_wait *w = NULL;
-	int rc;
-
-	if (!n->sn)
-		return -ENOTCONN;
-	for (unsigned i = 0; i < sizeof(n->ctl) / sizeof(n->ctl[0]) && !w; i++)
-		if (!n->ctl[i].used)
-			w = &n->ctl[i];
-	if (!w)
-		return -EBUSY;
-	rc = smve_node_info(n->sn, &info);
-	if (rc < 0)
-		return rc == -ENODEV ? -ENOTCONN : rc;
-	if (write(smve_node_fd(n->sn), req, sizeof(req)) != (ssize_t)sizeof(req))
-		return errno == EBADF ? -EPERM : errno == ENODEV ? -ENOTCONN : -errno;
-	*w = (struct ctl_wait){ .used = true, .min_seq = info.next_seq, .port = req[1],
-				.bit = req[2], .state = req[3], .done = done, .arg = arg };
-	return 0;
 }
