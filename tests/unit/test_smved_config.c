@@ -122,6 +122,24 @@ static void test_config_errors(void)
 	OK(has("smved.conf:8: unknown key \"foo\" in [concentrator A]"), "unknown key at its line");
 	OK(has("smved.conf:9: [bus ttyS1]: layout (the IEDs on the bus) is required"),
 	   "empty section reported at its header line");
+	c = load("[smved]\nstate_dir = /tmp/x\n[bus ttyS1]\nlayout = 2:6,1,2\n"
+		 "command_timeout_ms = 50\n");
+	OK(!c && has("smved.conf:5: command_timeout_ms must be 0 (derived from the bus timing)"
+		      " or 100 .. 600000"), "command_timeout_ms below 100 ms refused at its line");
+	c = load("[smved]\nstate_dir = /tmp/x\n[bus ttyS1]\nlayout = 2:6,1,2\n"
+		 "[bus ttyS2]\nlayout = 2:6,1,2\ncommand_timeout_ms = 2500\n");
+	OK(c && c->buses && c->buses->next, "two buses");
+	if (c && c->buses && c->buses->next) {
+		const struct bus_config *b1 = c->buses, *b2 = c->buses->next;
+
+		if (strcmp(b1->tty, "ttyS1")) {
+			b1 = c->buses->next;
+			b2 = c->buses;
+		}
+		IS(b1->command_timeout_ms, 0, "command_timeout_ms: derived by default");
+		IS(b2->command_timeout_ms, 2500, "command_timeout_ms set");
+	}
+	config_free(c);
 	c = load("[smved]\nstate_dir = /tmp/x\n[concentrator A]\nhost = h\nlayout = 1:6,3,4\n"
 		 "timezone = America/Argentina/Buenos_Aires\nsrc = 0x40\n");
 	OK(c != NULL, "valid config accepted");

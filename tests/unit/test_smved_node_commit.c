@@ -7,7 +7,8 @@
  * already on disk, that the node is not read while its batch is in flight (back-pressure:
  * at most one batch in memory), that every record is stored exactly once, and that a SIGKILL
  * between reading and committing loses nothing: the cursor still names the first record of
- * the lost batch, and reading again stores each of its events once.
+ * the lost batch, and reading again stores each of its events once.  Also the control
+ * timeout derived from the bus timing when none is configured.
  */
 #include <signal.h>
 #include <stdarg.h>
@@ -292,6 +293,9 @@ int main(void)
 		OK(0, "buses with a journal writer thread");
 		return tap_done();
 	}
+	/* No sysfs bus ttyS9 here: (3 + 2) x (20.625 ms + 300 x 1.041667 ms) + 5 s. */
+	IS(bus_command_timeout_ms(e.bs->list), 6665,
+	   "command timeout derived from the kernel's default bus timing at 9600 baud");
 	test_group_commit(&e);
 	env_close(&e);
 	test_sigkill(&e);

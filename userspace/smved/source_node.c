@@ -115,7 +115,8 @@ static unsigned long long sysfs_ull(const char *dir, const char *attr, unsigned 
 #define CTL_MARGIN_MS	5000
 unsigned bus_command_timeout_ms(struct bus *b)
 {
-	unsigned long long retries = 3, resp_us = 100000, char_ns = 1041667, ms;
+	/* retries 3; response timeout auto = 15 Tc + 5 ms; Tc of 10 bits at 9600 baud */
+	unsigned long long retries = 3, resp_us = 20625, char_ns = 1041667, ms;
 	char dir[300];
 
 	if (b->cfg.command_timeout_ms)
