@@ -7,8 +7,10 @@
  * already on disk, that the node is not read while its batch is in flight (back-pressure:
  * at most one batch in memory), that every record is stored exactly once, and that a SIGKILL
  * between reading and committing loses nothing: the cursor still names the first record of
- * the lost batch, and reading again stores each of its events once.  Also the control
- * timeout derived from the bus timing when none is configured.
+ * the lost batch, and reading again stores each of its events once.  A failed group commit:
+ * the kernel is not told, the node is read again from its committed cursor after a pause, and
+ * the online transition lost with the batch is journalled again.  Also the control timeout
+ * derived from the bus timing when none is configured.
  */
 #include <signal.h>
 #include <stdarg.h>
@@ -23,6 +25,7 @@
 
 #include <event2/event.h>
 #include <linux/smve.h>
+#include <sqlite3.h>
 #include <smve/node.h>
 
 #include "config.h"
@@ -37,6 +40,8 @@
 #define NREC	600	/* more than one batch (BATCH_RECORDS) */
 
 static int dev_fd = -1;
+static const char *dev_key = "node:ttyS9.2";	/* its cursor in the journal */
+static long long seeked = -1;			/* the last seek on it */
 static struct journal *jnl;
 static int ncommits;
 static uint64_t commit_seq[8];
@@ -57,12 +62,22 @@ int ioctl(int fd, unsigned long req, ...)
 		if (ncommits < 8) {
 			commit_seq[ncommits] = *(uint64_t *)arg;
 			cursor_at_commit[ncommits] =
-				journal_get_state(jnl, "node:ttyS9.2", &js) == 1 ? js.cursor : 0;
+				journal_get_state(jnl, dev_key, &js) == 1 ? js.cursor : 0;
 		}
 		ncommits++;
 		return 0;
 	}
 	return (int)syscall(SYS_ioctl, fd, req, arg);
+}
+
+/* The fake node's seek (smve_node_seek()): remembered; the test delivers the records again. */
+off_t lseek(int fd, off_t off, int whence)
+{
+	if (fd == dev_fd && whence == SEEK_SET) {
+		seeked = (long long)off;
+		return off;
+	}
+	return (off_t)syscall(SYS_lseek, fd, off, whence);
 }
 
 static void diag(void *ctx, const char *msg)
@@ -72,14 +87,15 @@ static void diag(void *ctx, const char *msg)
 }
 
 /* Records @first..@last: one EVENT each, raw bytes distinct (no duplicates among them). */
-static size_t put_events(uint8_t *buf, size_t cap, uint64_t first, uint64_t last)
+static size_t put_events_from(uint8_t *buf, size_t cap, uint64_t first, uint64_t last,
+			      uint8_t src)
 {
 	size_t len = 0;
 
 	for (uint64_t s = first; s <= last; s++) {
 		struct smve_rec_event ev = { .raw = { 0x02, 0x93, 14, 1, 13, 16, 15,
 						      (uint8_t)(s & 0xFF), (uint8_t)(s >> 8), 0x14 },
-					     .source = 2 };
+					     .source = src };
 		struct smve_record h = { .seq = s, .epoch = 0x1234,
 					 .time_ns = 1700000000000000000LL, .type = SMVE_REC_EVENT,
 					 .len = sizeof(ev) };
@@ -92,6 +108,11 @@ static size_t put_events(uint8_t *buf, size_t cap, uint64_t first, uint64_t last
 		len += SMVE_RECORD_SIZE(sizeof(ev));
 	}
 	return len;
+}
+
+static size_t put_events(uint8_t *buf, size_t cap, uint64_t first, uint64_t last)
+{
+	return put_events_from(buf, cap, first, last, 2);
 }
 
 static int count_cb(const struct journal_event *e, void *arg)
@@ -221,11 +242,91 @@ static void test_group_commit(struct env *e)
 	dev_fd = -1;
 }
 
+static int ied_comm_cb(const struct journal_event *ev, void *arg)
+{
+	if (ev->ied == 3)
+		(*(int *)arg)++;
+	return 0;
+}
+
+/*
+ * The group commit fails (a trigger refuses the inserts): the kernel is not told, the node is
+ * not read until a second later, then again from the committed cursor; the online transition
+ * lost with the batch is journalled again, and every event is stored once.
+ */
+static void test_commit_fails(struct env *e)
+{
+	static uint8_t buf[4096];
+	struct smve_rec_status st = { .status = SMVE_STATUS_ONLINE };
+	struct journal_filter cf = { .type = "comm" };
+	struct journal_state js;
+	struct smve_node *sn;
+	struct node *n;
+	size_t len, hl = SMVE_RECORD_SIZE(sizeof(st));
+	int sv[2], commits0 = ncommits, comm = 0, found;
+	int64_t t0;
+
+	if (sqlite3_exec(journal_db(e->sm.journal), "CREATE TABLE test_fail(f);"
+			 " INSERT INTO test_fail VALUES (1);"
+			 " CREATE TRIGGER test_fail BEFORE INSERT ON events"
+			 " WHEN (SELECT f FROM test_fail) BEGIN SELECT RAISE(ABORT, 'test'); END;",
+			 NULL, NULL, NULL) != SQLITE_OK ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) < 0 ||
+	    smve_node_from_fd(sv[0], &sn) < 0 || !(n = node_new(e->bs->list, 3, sn))) {
+		OK(0, "a failing journal and a node for IED 3");
+		return;
+	}
+	dev_fd = sv[0];
+	dev_key = "node:ttyS9.3";
+	n->consumer = true;
+	/* Record 1: IED 3 online; 2..11: events. */
+	{
+		struct smve_record h = { .seq = 1, .epoch = 0x1234, .time_ns = 1700000000000000000LL,
+					 .type = SMVE_REC_STATUS, .len = sizeof(st) };
+
+		memset(buf, 0, hl);
+		memcpy(buf, &h, sizeof(h));
+		memcpy(buf + sizeof(h), &st, sizeof(st));
+	}
+	len = hl + put_events_from(buf + hl, sizeof(buf) - hl, 2, 11, 3);
+	OK(write(sv[1], buf, len) == (ssize_t)len, "11 records pending on IED 3's node");
+	t0 = smved_mono_us();
+	IS(node_drain(n), 11, "read and handed to the writer");
+	for (int i = 0; i < 5000 && n->inflight; i++) {
+		event_base_loop(e->sm.base, EVLOOP_NONBLOCK);
+		usleep(1000);
+	}
+	OK(!n->inflight && n->retrying, "the commit failed: reading again later");
+	IS(ncommits, commits0, "the kernel was not told");
+	IS(seeked, 0, "the node was sought back to its committed cursor (none: the oldest)");
+	found = journal_get_state(e->sm.journal, "node:ttyS9.3", &js);
+	IS(found, 0, "no cursor stored");
+	/* The fake kernel delivers from the cursor again; the disk is fine again. */
+	OK(write(sv[1], buf, len) == (ssize_t)len, "the records delivered again");
+	sqlite3_exec(journal_db(e->sm.journal), "UPDATE test_fail SET f = 0", NULL, NULL, NULL);
+	IS(node_drain(n), 0, "not read before the pause is over");
+	for (int i = 0; i < 5000 && ncommits == commits0; i++) {
+		event_base_loop(e->sm.base, EVLOOP_NONBLOCK);
+		usleep(1000);
+	}
+	OK(smved_mono_us() - t0 >= 1000000, "read again after a pause (a failing disk does not spin)");
+	OK(ncommits == commits0 + 1 && commit_seq[commits0 < 8 ? commits0 : 7] == 11,
+	   "then committed and the kernel told: record 11");
+	found = journal_get_state(e->sm.journal, "node:ttyS9.3", &js);
+	OK(found == 1 && js.cursor == 12, "cursor 12 stored");
+	IS(count(e->sm.journal, "digital"), NREC + 10, "the ten events stored once");
+	journal_query(e->sm.journal, &cf, ied_comm_cb, &comm);
+	IS(comm, 1, "the online transition lost with the failed batch is journalled");
+	close(sv[1]);
+	dev_fd = -1;
+	dev_key = "node:ttyS9.2";
+}
+
 /*
  * A child reads records 601..700 through a pipe while the writer is held, and is killed
  * before the commit.  Nothing of them may be stored and the cursor must still be 601.
  */
-static void test_sigkill(struct env *e)
+static void test_sigkill(struct env *e, int before)
 {
 	static uint8_t buf[64 * 1024];
 	size_t len = put_events(buf, sizeof(buf), NREC + 1, NREC + 100);
@@ -265,16 +366,16 @@ static void test_sigkill(struct env *e)
 	OK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "and was killed before the commit");
 	if (!OK(env_open(e, true) == 0, "restart"))
 		return;
-	IS(count(e->sm.journal, "digital"), NREC, "none of the killed batch's events stored");
+	IS(count(e->sm.journal, "digital"), before, "none of the killed batch's events stored");
 	found = journal_get_state(e->sm.journal, "node:ttyS9.2", &js);
 	OK(found == 1 && js.cursor == NREC + 1, "the cursor still names its first record (%llu)",
 	   (unsigned long long)js.cursor);
 	IS(buses_feed(e->bs, "ttyS9", 2, buf, len), 100, "read again from the cursor");
-	for (int i = 0; i < 5000 && count(e->sm.journal, "digital") < NREC + 100; i++) {
+	for (int i = 0; i < 5000 && count(e->sm.journal, "digital") < before + 100; i++) {
 		event_base_loop(e->sm.base, EVLOOP_NONBLOCK);
 		usleep(1000);
 	}
-	IS(count(e->sm.journal, "digital"), NREC + 100, "stored now, each once");
+	IS(count(e->sm.journal, "digital"), before + 100, "stored now, each once");
 	OK(journal_get_state(e->sm.journal, "node:ttyS9.2", &js) == 1 && js.cursor == NREC + 101,
 	   "cursor past them");
 	env_close(e);
@@ -297,8 +398,9 @@ int main(void)
 	IS(bus_command_timeout_ms(e.bs->list), 6665,
 	   "command timeout derived from the kernel's default bus timing at 9600 baud");
 	test_group_commit(&e);
+	test_commit_fails(&e);
 	env_close(&e);
-	test_sigkill(&e);
+	test_sigkill(&e, NREC + 10);	/* IED 2's and IED 3's events so far */
 	if (test_remove_tree(e.dir))
 		tap_diag("cleanup failed");
 	return tap_done();
