@@ -177,7 +177,7 @@ struct smve_bus {
 	u8 tx_buf[MARA_QTY_MAX];
 	u8 tx_len, tx_done, sent_seq, sent_cmd;
 	bool bcc_seen;			/* bad BCC while waiting */
-	u8 stale_seen;			/* stale frames in this transaction */
+	u8 stale_seen;			/* stale frames in this attempt */
 	u32 bcc_base;
 	u64 last_rx_ns;
 	u64 rx_wire_ns;			/* rx_first_ns + rx_count * Tc, drained */
