@@ -84,7 +84,7 @@ void smve_txn_send_poll(struct smve_bus *bus, struct smve_ied *ied, u64 now)
 	bus_tx(bus, buf, len, now);
 }
 
-void smve_txn_send_cmd(struct smve_bus *bus, struct smve_cmd *c, u64 now)
+bool smve_txn_send_cmd(struct smve_bus *bus, struct smve_cmd *c, u64 now)
 {
 	struct smve_ied *ied = c->ied;
 	int len = mara_build(c->req, sizeof(c->req), ied->addr,
@@ -93,7 +93,7 @@ void smve_txn_send_cmd(struct smve_bus *bus, struct smve_cmd *c, u64 now)
 
 	if (len < 0) {
 		smve_bus_cmd_finish(bus, c, SMVE_CMD_FAILED);
-		return;
+		return false;
 	}
 	c->req_len = len;
 	c->seq = ied->link.seq;
@@ -107,10 +107,11 @@ void smve_txn_send_cmd(struct smve_bus *bus, struct smve_cmd *c, u64 now)
 	bus->stale_seen = 0;
 	ied->stats.commands++;
 	bus_tx(bus, c->req, len, now);
+	return true;
 }
 
 /* §6.4: PEH from CLOCK_REALTIME shifted to station local time. */
-void smve_txn_send_peh(struct smve_bus *bus, u64 now)
+bool smve_txn_send_peh(struct smve_bus *bus, u64 now)
 {
 	u8 buf[MARA_PEH_FRAME_LEN];
 	struct timespec64 ts;
@@ -123,16 +124,17 @@ void smve_txn_send_peh(struct smve_bus *bus, u64 now)
 	if (mara_time_from_unix(ts.tv_sec + bus->peh_utc_offset_s,
 				ts.tv_nsec, &t, &dow)) {
 		dev_warn_ratelimited(bus->dev, "clock outside 2000..2253: no PEH\n");
-		return;
+		return false;
 	}
 	len = mara_build_peh(buf, sizeof(buf), bus->master_addr, &t, dow,
 			     MARA_DIALECT_FIRMWARE);
 	if (len < 0)
-		return;
+		return false;
 	bus->cur = NULL;
 	bus->cur_cmd = NULL;
 	bus->stats.peh_sent++;
 	bus_tx(bus, buf, len, now);
+	return true;
 }
 
 /* --- transaction outcomes --------------------------------------------------- */

@@ -16,6 +16,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -735,6 +736,42 @@ TEST(held_seq_answered_with_a_new_reply_stores_its_events)
 	close(fd);
 	smvet_detach(&b);
 	close(master);
+}
+
+/*
+ * A host without a battery-backed clock boots in 1970, outside the years a PEH can carry
+ * (2000..2253): the start-up PEH is skipped, and polling must go on.  The thread used to
+ * return from that PEH with nothing sent and no wake-up armed, and slept until an unrelated
+ * kick: no poll at all.  The guest clock is put back before anything is asserted.
+ */
+TEST(a_clock_outside_the_peh_years_does_not_stop_polling)
+{
+	struct timespec saved, mono0, mono1, past = { .tv_sec = 631152000 };	/* 1990-01-01 */
+	struct smvet_bus b;
+	uint8_t req[8];
+	int master, rc;
+
+	ASSERT_EQ(0, clock_gettime(CLOCK_REALTIME, &saved));
+	ASSERT_EQ(0, clock_gettime(CLOCK_MONOTONIC, &mono0));
+	ASSERT_EQ(0, clock_settime(CLOCK_REALTIME, &past));
+	rc = pty_attach(&b, &master, 9600);
+	if (!rc) {
+		rc = smvet_bus_set(&b, "ieds", "2") ? -EIO : read_poll(master, req, 5000);
+		smvet_detach(&b);
+		close(master);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &mono1);
+	saved.tv_sec += mono1.tv_sec - mono0.tv_sec;
+	saved.tv_nsec += mono1.tv_nsec - mono0.tv_nsec;
+	if (saved.tv_nsec < 0) {
+		saved.tv_nsec += 1000000000L;
+		saved.tv_sec--;
+	} else if (saved.tv_nsec >= 1000000000L) {
+		saved.tv_nsec -= 1000000000L;
+		saved.tv_sec++;
+	}
+	ASSERT_EQ(0, clock_settime(CLOCK_REALTIME, &saved));
+	ASSERT_EQ(0, rc) TH_LOG("no poll within 5 s (%d): the skipped PEH stopped the bus thread", rc);
 }
 
 TEST_HARNESS_MAIN
