@@ -81,6 +81,7 @@ struct smve_link {
 	u8 state;		/* enum smve_link_state */
 	u8 failures;		/* failed attempts on @seq so far */
 	u8 ack_wait;		/* reply stored, waiting for the consumer */
+	u8 stale;		/* a stale frame answered an attempt on @seq */
 	u64 ack_seq;		/* ring seq the consumer must commit */
 	u64 ack_sum;		/* smve_link_sum() of that reply's payload */
 	u64 next_due_ns;	/* offline: time of the next re-probe */
@@ -98,6 +99,7 @@ enum smve_fail_action {
 	SMVE_FA_RETRY,		/* resend the same SEQ at once */
 	SMVE_FA_OFFLINE,	/* this failure took the IED offline */
 	SMVE_FA_STILL_OFFLINE,	/* failed re-probe: wait for the next one */
+	SMVE_FA_NEW_SEQ,	/* M3 after the last attempt: new SEQ, online */
 };
 
 void smve_link_init(struct smve_link *l);
@@ -114,24 +116,23 @@ u64 smve_link_sum(const u8 *p, size_t len);
 /*
  * A valid, well-formed poll reply from the polled IED carrying @reply_seq
  * and a payload with smve_link_sum() @sum arrived.  M2/M3: the SEQ sent
- * decides.  A stale reply (SEQ != sent) changes nothing: the caller keeps
- * listening for the reply to its SEQ and calls smve_link_stale() only if
- * none comes.  Otherwise the link is online afterwards; *@came_online tells
- * whether this reply changed that.  While a reply is held for the consumer
- * a reply with the held SEQ is a REPEAT only if its payload is that
- * reply's: a different one means the IED took the held SEQ as new (its
- * stored SEQ changed, e.g. by a broadcast) and must be stored (ACCEPT).
+ * decides.  A stale reply (SEQ != sent) is only noted (smve_link_stale()):
+ * the caller keeps listening for the reply to its SEQ, and a window that
+ * closes without one is smve_link_timeout().  Otherwise the link is online
+ * afterwards; *@came_online tells whether this reply changed that.  While a
+ * reply is held for the consumer a reply with the held SEQ is a REPEAT only
+ * if its payload is that reply's: a different one means the IED took the
+ * held SEQ as new (its stored SEQ changed, e.g. by a broadcast) and must be
+ * stored (ACCEPT).
  */
 enum smve_verdict smve_link_reply(struct smve_link *l, u8 reply_seq, u64 sum,
 				  bool *came_online);
 
 /*
- * M3, refined: a stale reply came and the window for the reply to the SEQ
- * sent closed without one.  The slave answered from a retry buffer it
- * took our SEQ to match, so the next request takes a new SEQ (re-asking
- * with the same one would loop on that buffer).  The link is online.
+ * A stale frame answered the poll in flight.  Nothing changes now (the
+ * reply to the SEQ sent may follow); smve_link_timeout() remembers it.
  */
-void smve_link_stale(struct smve_link *l, bool *came_online);
+void smve_link_stale(struct smve_link *l);
 
 /*
  * The values and events of an accepted reply (payload checksum @sum) are
@@ -155,6 +156,21 @@ bool smve_link_commit(struct smve_link *l, u64 committed, bool no_consumer);
  */
 enum smve_fail_action smve_link_fail(struct smve_link *l, unsigned int retries,
 				     u64 now, u64 reprobe_ns);
+
+/*
+ * The reply window of a poll closed without the reply to the SEQ sent:
+ * a failed attempt as smve_link_fail(), stale frames or not (M4 first: the
+ * reply may only be late or lost, and a resend of the same SEQ fetches it
+ * from the slave's retry buffer without acknowledging anything).  Only when
+ * this was the last attempt (or an offline re-probe) and a stale frame
+ * answered one of the attempts on this SEQ does M3 apply instead: returns
+ * SMVE_FA_NEW_SEQ, the link is online (the IED answered, from a retry
+ * buffer it took our SEQ to match) and the next request takes a new SEQ
+ * (re-asking with the same one would loop on that buffer).
+ */
+enum smve_fail_action smve_link_timeout(struct smve_link *l,
+					unsigned int retries, u64 now,
+					u64 reprobe_ns);
 
 /*
  * A command transaction on the link's SEQ stream (M6).  The caller sends

@@ -5,12 +5,20 @@
  */
 #include "smve_core.h"
 
+/* Every SEQ change starts a new transaction. */
+static void link_new_seq(struct smve_link *l)
+{
+	l->seq ^= SMVE_SEQ_TOGGLE;
+	l->stale = 0;
+}
+
 void smve_link_init(struct smve_link *l)
 {
 	l->seq = SMVE_SEQ_FIRST;
 	l->state = SMVE_LINK_NEW;
 	l->failures = 0;
 	l->ack_wait = 0;
+	l->stale = 0;
 	l->ack_seq = 0;
 	l->ack_sum = 0;
 	l->next_due_ns = 0;
@@ -41,12 +49,14 @@ enum smve_verdict smve_link_reply(struct smve_link *l, u8 reply_seq, u64 sum,
 	 * would acknowledge that reply unseen.  The caller decides when.
 	 */
 	if (reply_seq != l->seq) {
+		smve_link_stale(l);
 		*came_online = false;
 		return SMVE_V_STALE;
 	}
 	*came_online = l->state != SMVE_LINK_ONLINE;
 	l->state = SMVE_LINK_ONLINE;
 	l->failures = 0;
+	l->stale = 0;
 	if (l->ack_wait && sum == l->ack_sum)
 		return SMVE_V_REPEAT;
 	/*
@@ -58,18 +68,9 @@ enum smve_verdict smve_link_reply(struct smve_link *l, u8 reply_seq, u64 sum,
 	return SMVE_V_ACCEPT;
 }
 
-void smve_link_stale(struct smve_link *l, bool *came_online)
+void smve_link_stale(struct smve_link *l)
 {
-	*came_online = l->state != SMVE_LINK_ONLINE;
-	l->state = SMVE_LINK_ONLINE;
-	l->failures = 0;
-	/*
-	 * A held acknowledgment is moot too: the IED took our SEQ for a
-	 * repeat, so its pending events are still queued there and come
-	 * again under the new SEQ.
-	 */
-	l->ack_wait = 0;
-	l->seq ^= SMVE_SEQ_TOGGLE;
+	l->stale = 1;
 }
 
 void smve_link_stored(struct smve_link *l, bool need_ack, u64 ack_seq,
@@ -81,7 +82,7 @@ void smve_link_stored(struct smve_link *l, bool need_ack, u64 ack_seq,
 		l->ack_sum = sum;
 		return;
 	}
-	l->seq ^= SMVE_SEQ_TOGGLE;
+	link_new_seq(l);
 }
 
 bool smve_link_commit(struct smve_link *l, u64 committed, bool no_consumer)
@@ -91,7 +92,7 @@ bool smve_link_commit(struct smve_link *l, u64 committed, bool no_consumer)
 	if (!no_consumer && committed < l->ack_seq)
 		return false;
 	l->ack_wait = 0;
-	l->seq ^= SMVE_SEQ_TOGGLE;
+	link_new_seq(l);
 	return true;
 }
 
@@ -109,14 +110,33 @@ enum smve_fail_action smve_link_fail(struct smve_link *l, unsigned int retries,
 		return SMVE_FA_RETRY;
 	l->state = SMVE_LINK_OFFLINE;
 	l->failures = 0;
+	l->stale = 0;
 	l->next_due_ns = now + reprobe_ns;
 	return SMVE_FA_OFFLINE;
+}
+
+enum smve_fail_action smve_link_timeout(struct smve_link *l,
+					unsigned int retries, u64 now,
+					u64 reprobe_ns)
+{
+	if (!l->stale || (l->state != SMVE_LINK_OFFLINE && l->failures < retries))
+		return smve_link_fail(l, retries, now, reprobe_ns);
+	l->state = SMVE_LINK_ONLINE;
+	l->failures = 0;
+	/*
+	 * A held acknowledgment is moot too: the IED took our SEQ for a
+	 * repeat, so its pending events are still queued there and come
+	 * again under the new SEQ.
+	 */
+	l->ack_wait = 0;
+	link_new_seq(l);
+	return SMVE_FA_NEW_SEQ;
 }
 
 void smve_link_advance(struct smve_link *l)
 {
 	l->failures = 0;
-	l->seq ^= SMVE_SEQ_TOGGLE;
+	link_new_seq(l);
 }
 
 enum smve_frame_class smve_classify(u8 master, bool waiting, u8 peer, u8 dst,

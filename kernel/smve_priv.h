@@ -177,7 +177,7 @@ struct smve_bus {
 	u8 tx_buf[MARA_QTY_MAX];
 	u8 tx_len, tx_done, sent_seq, sent_cmd;
 	bool bcc_seen;			/* bad BCC while waiting */
-	u8 stale_seen;			/* stale frames in this transaction */
+	u8 stale_seen;			/* stale frames in this attempt */
 	u32 bcc_base;
 	u64 last_rx_ns;
 	u64 rx_wire_ns;			/* rx_first_ns + rx_count * Tc, drained */
@@ -217,8 +217,9 @@ void smve_bus_timing_update(struct smve_bus *bus);
 /* smve_txn.c: the bus thread, bus->lock held */
 void smve_txn_tx_more(struct smve_bus *bus, u64 now);
 void smve_txn_send_poll(struct smve_bus *bus, struct smve_ied *ied, u64 now);
-void smve_txn_send_cmd(struct smve_bus *bus, struct smve_cmd *c, u64 now);
-void smve_txn_send_peh(struct smve_bus *bus, u64 now);
+/* These two return false when nothing went out (a command is then finished). */
+bool smve_txn_send_cmd(struct smve_bus *bus, struct smve_cmd *c, u64 now);
+bool smve_txn_send_peh(struct smve_bus *bus, u64 now);
 void smve_txn_end(struct smve_bus *bus, u64 end_ns, bool retry);
 bool smve_txn_drain_rx(struct smve_bus *bus);
 bool smve_txn_pull_rx(struct smve_bus *bus);

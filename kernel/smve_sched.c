@@ -19,7 +19,6 @@
 #define NEVER	U64_MAX
 
 /* Release a held acknowledgment once the consumer committed or left. */
-/* Release a held acknowledgment once the consumer committed or left. */
 static void bus_resolve_ack(struct smve_ied *ied)
 {
 	u64 committed = 0;
@@ -45,7 +44,13 @@ static struct smve_cmd *bus_next_cmd(struct smve_bus *bus)
 	return NULL;
 }
 
-/* Nothing in flight: choose and send the next request (§3.5, M5). */
+/*
+ * Nothing in flight: choose and send the next request (§3.5, M5).  A choice
+ * that sends nothing (a PEH while the clock is outside its range, a
+ * command that cannot be built) gives way to the next one: returning
+ * without a transmission or a wake time would leave the thread asleep
+ * until some unrelated kick.
+ */
 static void bus_idle(struct smve_bus *bus, u64 now, u64 *wake)
 {
 	struct smve_ied *ied;
@@ -61,10 +66,9 @@ static void bus_idle(struct smve_bus *bus, u64 now, u64 *wake)
 		*wake = bus->earliest_tx_ns;
 		return;
 	}
-	if (bus->active_cmd) {		/* same-SEQ resend of a command */
-		smve_txn_send_cmd(bus, bus->active_cmd, now);
+	/* Same-SEQ resend of a command. */
+	if (bus->active_cmd && smve_txn_send_cmd(bus, bus->active_cmd, now))
 		return;
-	}
 	if (bus->retry) {		/* same-SEQ resend of a poll */
 		ied = bus->retry;
 		bus->retry = NULL;
@@ -75,17 +79,15 @@ static void bus_idle(struct smve_bus *bus, u64 now, u64 *wake)
 		return;
 	/* Nothing is pending here, so a PEH cannot eat a retry (§3.3). */
 	if (smve_peh_due(&bus->peh, now, bus->peh_interval_s,
-			 bus->peh_enable)) {
-		smve_txn_send_peh(bus, now);
+			 bus->peh_enable) && smve_txn_send_peh(bus, now))
 		return;
-	}
 	c = bus_next_cmd(bus);
 	if (c) {
 		list_del_init(&c->node);
 		bus->n_cmds--;
 		bus->active_cmd = c;
-		smve_txn_send_cmd(bus, c, now);
-		return;
+		if (smve_txn_send_cmd(bus, c, now))
+			return;
 	}
 	idx = smve_sched_pick(bus->links, bus->n_ieds, bus->rr_next, now, &wk,
 			      &wrapped);

@@ -84,7 +84,7 @@ void smve_txn_send_poll(struct smve_bus *bus, struct smve_ied *ied, u64 now)
 	bus_tx(bus, buf, len, now);
 }
 
-void smve_txn_send_cmd(struct smve_bus *bus, struct smve_cmd *c, u64 now)
+bool smve_txn_send_cmd(struct smve_bus *bus, struct smve_cmd *c, u64 now)
 {
 	struct smve_ied *ied = c->ied;
 	int len = mara_build(c->req, sizeof(c->req), ied->addr,
@@ -93,7 +93,7 @@ void smve_txn_send_cmd(struct smve_bus *bus, struct smve_cmd *c, u64 now)
 
 	if (len < 0) {
 		smve_bus_cmd_finish(bus, c, SMVE_CMD_FAILED);
-		return;
+		return false;
 	}
 	c->req_len = len;
 	c->seq = ied->link.seq;
@@ -107,10 +107,11 @@ void smve_txn_send_cmd(struct smve_bus *bus, struct smve_cmd *c, u64 now)
 	bus->stale_seen = 0;
 	ied->stats.commands++;
 	bus_tx(bus, c->req, len, now);
+	return true;
 }
 
 /* §6.4: PEH from CLOCK_REALTIME shifted to station local time. */
-void smve_txn_send_peh(struct smve_bus *bus, u64 now)
+bool smve_txn_send_peh(struct smve_bus *bus, u64 now)
 {
 	u8 buf[MARA_PEH_FRAME_LEN];
 	struct timespec64 ts;
@@ -123,16 +124,17 @@ void smve_txn_send_peh(struct smve_bus *bus, u64 now)
 	if (mara_time_from_unix(ts.tv_sec + bus->peh_utc_offset_s,
 				ts.tv_nsec, &t, &dow)) {
 		dev_warn_ratelimited(bus->dev, "clock outside 2000..2253: no PEH\n");
-		return;
+		return false;
 	}
 	len = mara_build_peh(buf, sizeof(buf), bus->master_addr, &t, dow,
 			     MARA_DIALECT_FIRMWARE);
 	if (len < 0)
-		return;
+		return false;
 	bus->cur = NULL;
 	bus->cur_cmd = NULL;
 	bus->stats.peh_sent++;
 	bus_tx(bus, buf, len, now);
+	return true;
 }
 
 /* --- transaction outcomes --------------------------------------------------- */
@@ -171,12 +173,9 @@ static void bus_cmd_fail(struct smve_bus *bus, u32 reason, u64 now)
 	smve_txn_end(bus, now, false);
 }
 
-/* A failed attempt of the request in flight (M4). */
-static void bus_fail(struct smve_bus *bus, u32 reason, u64 now)
+static void bus_count_fail(struct smve_bus *bus, struct smve_ied *ied,
+			   u32 reason)
 {
-	struct smve_ied *ied = bus->cur;
-	enum smve_fail_action act;
-
 	if (reason == SMVE_FAIL_TIMEOUT) {
 		bus->stats.timeouts++;
 		ied->stats.timeouts++;
@@ -185,12 +184,39 @@ static void bus_fail(struct smve_bus *bus, u32 reason, u64 now)
 	} else {
 		ied->stats.malformed++;
 	}
+}
+
+/*
+ * A failed attempt of the request in flight (M4): the same SEQ is resent,
+ * also after a reply window that only stale frames answered (a command's
+ * like any timeout).  For a poll, M3 applies only after the last attempt:
+ * see smve_link_timeout() and docs/design-notes.md.
+ */
+static void bus_fail(struct smve_bus *bus, u32 reason, u64 now)
+{
+	u64 reprobe = (u64)bus->offline_reprobe_ms * NSEC_PER_MSEC;
+	struct smve_ied *ied = bus->cur;
+	enum smve_fail_action act;
+	bool was_online;
+
 	if (bus->cur_cmd) {
+		bus_count_fail(bus, ied, reason);
 		bus_cmd_fail(bus, reason, now);
 		return;
 	}
-	act = smve_link_fail(&ied->link, bus->retries, now,
-			     (u64)bus->offline_reprobe_ms * NSEC_PER_MSEC);
+	was_online = smve_link_online(&ied->link);
+	if (reason == SMVE_FAIL_TIMEOUT)
+		act = smve_link_timeout(&ied->link, bus->retries, now, reprobe);
+	else
+		act = smve_link_fail(&ied->link, bus->retries, now, reprobe);
+	if (act == SMVE_FA_NEW_SEQ) {
+		/* The IED answered (stale): no timeout, retry or offline. */
+		if (!was_online)
+			smve_bus_online_change(bus, ied, true, 0);
+		smve_txn_end(bus, now, false);
+		return;
+	}
+	bus_count_fail(bus, ied, reason);
 	if (act == SMVE_FA_RETRY) {
 		bus->stats.retries++;
 		ied->stats.retries++;
@@ -203,38 +229,12 @@ static void bus_fail(struct smve_bus *bus, u32 reason, u64 now)
 }
 
 /*
- * M3, refined (see kernel/README.md): the window for the reply to the SEQ
- * sent closed after a stale frame without one, or too many stale frames
- * came.  The IED answers our SEQ from a retry buffer: the next request
- * takes a new SEQ; a command was not executed, so it is sent again (with
- * that new SEQ) while attempts remain.
- */
-static void bus_stale_close(struct smve_bus *bus, u64 now)
-{
-	struct smve_cmd *c = bus->cur_cmd;
-	struct smve_ied *ied = bus->cur;
-	bool came_online;
-
-	smve_link_stale(&ied->link, &came_online);
-	if (came_online)
-		smve_bus_online_change(bus, ied, true, 0);
-	if (c && c->attempts <= bus->retries) {
-		bus->stats.retries++;
-		ied->stats.retries++;
-		smve_txn_end(bus, now, true);
-		return;
-	}
-	if (c)
-		smve_bus_cmd_finish(bus, c, SMVE_CMD_FAILED);
-	smve_txn_end(bus, now, false);
-}
-
-/*
  * A frame with a SEQ other than the one sent.  It may be a late answer to
  * an earlier request (a resend after a timeout is answered twice) with the
  * IED's reply to our SEQ right behind it, and a slave answers in order: so
  * the window restarts from the end of this frame, at most SMVE_STALE_WAITS
- * times per transaction, before M3 applies (bus_stale_close).
+ * times per attempt; one more stale frame closes it at once.  A window so
+ * closed is a failed attempt (bus_fail).
  */
 static void bus_stale(struct smve_bus *bus, const struct mara_frame *f,
 		      u64 rx_ns)
@@ -249,8 +249,11 @@ static void bus_stale(struct smve_bus *bus, const struct mara_frame *f,
 				      SMVE_RECF_STALE, &last);
 	bus->stats.stale_replies++;
 	bus->cur->stats.stale++;
+	/* A command is never failed or moved to a new SEQ by a stale frame. */
+	if (!bus->cur_cmd)
+		smve_link_stale(&bus->cur->link);
 	if (++bus->stale_seen > SMVE_STALE_WAITS) {
-		bus_stale_close(bus, rx_ns);
+		bus_fail(bus, SMVE_FAIL_TIMEOUT, rx_ns);
 		return;
 	}
 	bus->deadline_ns = rx_ns + bus->timing.response_timeout_ns;
@@ -534,9 +537,6 @@ bool smve_txn_check_reply(struct smve_bus *bus, u64 now, u64 *wake,
 	}
 	if (!final)
 		return true;
-	if (bus->stale_seen)
-		bus_stale_close(bus, now);	/* the IED answered, stale */
-	else
-		bus_fail(bus, SMVE_FAIL_TIMEOUT, now);
+	bus_fail(bus, SMVE_FAIL_TIMEOUT, now);
 	return false;
 }

@@ -90,20 +90,49 @@ static void test_stale(void)
 	smve_link_stored(&l, false, 0, 0);
 	IS(l.seq, 0x00, "and advances the SEQ once, normally");
 
-	/* Only the stale frame came: the window closed, M3 applies. */
+	/*
+	 * Only stale frames came (the genuine reply may only be late or lost): every window but
+	 * the last attempt's is a timeout, resent with the same SEQ (M4); M3 after the last.
+	 */
 	IS(smve_link_reply(&l, 0x80, 0, &on), SMVE_V_STALE, "reply SEQ 80 to poll 00 is stale");
-	smve_link_stale(&l, &on);
-	IS(l.seq, 0x80, "window closed with no reply to 00: the next poll uses a new SEQ (no loop)");
+	IS(smve_link_timeout(&l, 3, 0, MS), SMVE_FA_RETRY, "its window closed: resend the same SEQ first");
+	IS(l.seq, 0x00, "the resend carries 00 again");
+	IS(smve_link_timeout(&l, 3, 0, MS), SMVE_FA_RETRY, "attempt 2 timed out: still a resend");
+	IS(smve_link_timeout(&l, 3, 0, MS), SMVE_FA_RETRY, "attempt 3 timed out: still a resend");
+	IS(smve_link_timeout(&l, 3, 0, MS), SMVE_FA_NEW_SEQ,
+	   "attempt 4 timed out after a stale answer to attempt 1: M3, not offline");
+	IS(l.seq, 0x80, "the next poll uses a new SEQ (no loop on the retry buffer)");
 	OK(smve_link_online(&l), "a stale reply still proves the IED alive");
+	IS(l.failures, 0, "and the new SEQ starts a fresh count");
+	IS(smve_link_timeout(&l, 3, 0, MS), SMVE_FA_RETRY, "the new SEQ's first timeout is an ordinary retry");
 	IS(smve_link_reply(&l, 0x80, 0, &on), SMVE_V_ACCEPT, "the next reply with the SEQ sent is accepted");
 	IS(smve_link_reply(&l, 0x37, 0, &on), SMVE_V_STALE, "M2: any SEQ other than the one sent is stale");
 
+	/* A stale frame, then the genuine reply on the resend: no M3 at all. */
 	smve_link_init(&l);
-	smve_link_stale(&l, &on);
-	OK(on && smve_link_online(&l), "a stale answer from a new IED brings it online");
-	l.failures = 2;
-	smve_link_stale(&l, &on);
-	IS(l.failures, 0, "and restarts the count of failed attempts");
+	smve_link_reply(&l, 0x00, 0, &on);
+	smve_link_stored(&l, false, 0, 0);
+	smve_link_stale(&l);
+	IS(smve_link_timeout(&l, 3, 0, MS), SMVE_FA_RETRY, "window closed: resend 80");
+	IS(smve_link_reply(&l, 0x80, 0, &on), SMVE_V_ACCEPT, "the resend fetches the late reply");
+	for (int i = 0; i < 3; i++)
+		smve_link_fail(&l, 3, 0, MS);
+	IS(smve_link_timeout(&l, 3, 0, MS), SMVE_FA_OFFLINE,
+	   "a matching reply forgets the stale frame: 4 plain timeouts are a failed transaction");
+
+	/* Without any stale frame the last window is a failure, as always. */
+	smve_link_init(&l);
+	IS(smve_link_timeout(&l, 0, 0, MS), SMVE_FA_OFFLINE, "retries = 0, no stale frame: offline");
+	smve_link_stale(&l);
+	IS(smve_link_timeout(&l, 0, 5 * MS, MS), SMVE_FA_NEW_SEQ,
+	   "a re-probe answered only by a stale frame: M3 at once (one attempt per re-probe)");
+	OK(smve_link_online(&l), "and the IED is back online");
+
+	/* A checksum or CMD failure after a stale frame is no window close: M4 as always. */
+	smve_link_init(&l);
+	smve_link_stale(&l);
+	IS(smve_link_fail(&l, 0, 0, MS), SMVE_FA_OFFLINE, "a failure other than a timeout ignores the stale frame");
+	IS(l.stale, 0, "and offline forgets it");
 }
 
 static void test_durable_ack(void)
@@ -133,7 +162,9 @@ static void test_durable_ack(void)
 	smve_link_stored(&l, true, 60, 0);
 	IS(smve_link_reply(&l, 0x80, 0, &on), SMVE_V_STALE, "stale while waiting");
 	OK(l.ack_wait, "a stale frame alone keeps the hold");
-	smve_link_stale(&l, &on);
+	IS(smve_link_timeout(&l, 1, 0, MS), SMVE_FA_RETRY, "its window closed: the held SEQ is resent");
+	OK(l.ack_wait && l.seq == 0x00, "still held");
+	IS(smve_link_timeout(&l, 1, 0, MS), SMVE_FA_NEW_SEQ, "the last attempt too: M3");
 	OK(!l.ack_wait, "M3 drops the hold: the IED requeued those events");
 	IS(l.seq, 0x80, "and moves to a new SEQ");
 
