@@ -132,22 +132,32 @@ def check_timing(args):
     if args.absent is None:
         return
     reqs = [r for r in rows if r.get("ev") == "req"]
-    gaps = []
+    gaps, chains, chain = [], [], []
     for a, b in zip(reqs, reqs[1:]):
         if a.get("dst") == b.get("dst") == args.absent and a.get("seq") == b.get("seq") \
                 and a.get("cmd") == b.get("cmd"):
             gaps.append((b["t"] - a["t"]) / 1000.0)
+            chain.append(gaps[-1])
+        elif chain:
+            chains.append(chain)
+            chain = []
+    if chain:
+        chains.append(chain)
     if not gaps:
         print("ok %d - same-SEQ resends to silent IED %d # SKIP no back-to-back resend in this log"
               % (n + 1, args.absent))
         return
     low = min(gaps)
-    print("# resend gap to silent IED %d: n=%d min=%.0f p50=%.0f max=%.0f us; TO3 = %.0f us"
-          % (args.absent, len(gaps), low, pct(gaps, 50), max(gaps), to3_us))
-    # A request QEMU hands to the simulator late shortens the gap to the next one, so the median
-    # is checked: it must exceed TO3, which the master starts only at the estimated end of TX.
-    result(pct(gaps, 50) >= 0.9 * to3_us, "resends wait the response timeout (median gap %.0f us >= "
-           "0.9 x %.0f us; min %.0f us)" % (pct(gaps, 50), to3_us, low))
+    # A request QEMU hands to the simulator late shortens the gap before the next one by as much as
+    # it lengthens the gap after the previous one, so the mean over each run of back-to-back
+    # resends (its span divided by its gaps) cancels such delays inside the run; a master that
+    # resent early shortens every gap and the mean with them.
+    mean = sum(sum(c) for c in chains) / len(gaps)
+    print("# resend gap to silent IED %d: n=%d in %d runs, min=%.0f p50=%.0f mean=%.0f max=%.0f us; "
+          "TO3 = %.0f us" % (args.absent, len(gaps), len(chains), low, pct(gaps, 50), mean, max(gaps),
+                             to3_us))
+    result(mean >= 0.9 * to3_us, "resends wait the response timeout (mean gap over resend runs "
+           "%.0f us >= 0.9 x %.0f us; min %.0f us)" % (mean, to3_us, low))
 
 
 EV_RE = re.compile(r"^# SMVE-EVENT ied=(\d+) seq=(\d+) stale=([01]) raw=([0-9a-f]{20})$")
