@@ -41,6 +41,13 @@ RATES = {k: v for k, v in RATES.items() if k in os.environ.get("SMVE_BENCH_RATES
 TICKS = [int(x) for x in os.environ.get("SMVE_BENCH_TICKS", "100,0").split(",")]
 ROUNDS = int(os.environ.get("SMVE_BENCH_ROUNDS", "2"))
 SKIP_MEMORY = os.environ.get("SMVE_BENCH_MEMORY", "1") == "0"
+# The server under test alone on CPU 0, everything else (load client, simulators, the other server
+# and this script) on the remaining CPUs: on a two-core machine the latency tail otherwise measures
+# the run queue the server shares with its own load client, not the server.
+ALL_CPUS = sorted(os.sched_getaffinity(0))
+PIN = os.environ.get("SMVE_BENCH_PIN", "1") != "0" and len(ALL_CPUS) >= 2
+SERVER_CPUS = set(ALL_CPUS[:1])
+REST_CPUS = set(ALL_CPUS[1:]) or SERVER_CPUS
 
 
 def free_port():
@@ -75,6 +82,26 @@ def rss_mib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return 0.0
+
+
+def pin(pid, cpus):
+    """Sets the CPU affinity of every thread of pid (affinity is per thread)."""
+    if not PIN or pid is None:
+        return
+    try:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            try:
+                os.sched_setaffinity(int(tid), cpus)
+            except OSError:
+                pass            # a thread that just exited
+    except OSError:
+        pass
+
+
+def under_test(server_pid, other_pid=None):
+    """server_pid gets SERVER_CPUS to itself; other_pid (the server not being measured) joins the rest."""
+    pin(server_pid, SERVER_CPUS)
+    pin(other_pid, REST_CPUS)
 
 
 def wait_port(port, proc, secs=10):
@@ -113,6 +140,8 @@ def run_clients(port, n, secs, server_pid):
     # Runnable but waiting for a CPU (other processes on the machine): latency no server can avoid.
     res["runq_wait_pct"] = 100 * (w1 - w0) / (t1 - t0) if c0 is not None and t1 > t0 else float("nan")
     res["rss_mib"] = rss_mib(server_pid)
+    if PIN and "client_cpu_pct" in res and res["client_cpu_pct"] > 85 * len(REST_CPUS):
+        res["client_saturated"] = True   # its threads share the pinned CPUs
     return res
 
 
@@ -194,6 +223,7 @@ def rss_scenario(sim_bin, smved, tmp, procs):
     sm = subprocess.Popen([smved, "-c", conf], stdout=subprocess.DEVNULL, stderr=open(d + "/log", "w"))
     procs.append(sm)
     wait_port(port, sm)
+    under_test(sm.pid)
     time.sleep(2)
     r = run_clients(port, 100, max(2.0, SECONDS / 2), sm.pid)
     npoints = int(metrics(port).get("smve_store_points", 0))
@@ -246,6 +276,13 @@ def main():
     procs = []
     targets = []
     print("smved bench: %s s per run, clients %s, ticks %s ms" % (SECONDS, CLIENTS, TICKS))
+    if PIN:
+        os.sched_setaffinity(0, REST_CPUS)     # inherited by the load client and the simulators
+        print("pinned: the server under test on CPU %s; load client, simulators and the other server on CPU %s "
+              "(SMVE_BENCH_PIN=0: no pinning)" % (",".join(map(str, sorted(SERVER_CPUS))),
+                                                  ",".join(map(str, sorted(REST_CPUS)))))
+    else:
+        print("not pinned: servers, load client and simulators share CPUs %s" % ",".join(map(str, ALL_CPUS)))
     ing = ingest() if not SKIP_MEMORY else None
     if ing:
         targets.append("ingest >= 1M point updates/s on one core: %.0f/s: %s"
@@ -275,6 +312,7 @@ def main():
                 sm = subprocess.Popen([smved, "-c", conf], stdout=subprocess.DEVNULL, stderr=open(d + "/log", "w"))
                 procs.append(sm)
                 wait_port(port, sm)
+                under_test(sm.pid)
                 time.sleep(1.5)     # first polls, dictionary settles
                 one = run_clients(port, 1, SECONDS, sm.pid)
                 print("\n[%s updates/s target, tick %d ms] feed: %.0f point updates/s delivered to one client, "
@@ -290,7 +328,9 @@ def main():
                     pairs = []
                     for rnd in range(ROUNDS):
                         # Alternated, so that the machine's load drifts over both servers alike.
+                        under_test(sm.pid, ref.pid)
                         rs = run_clients(port, n, SECONDS, sm.pid)
+                        under_test(ref.pid, sm.pid)
                         rr = run_clients(rport, n, SECONDS, ref.pid)
                         print("  N=%-5d #%d smved   %s" % (n, rnd + 1, fmt(rs)))
                         print("  N=%-5d #%d node-ws %s" % (n, rnd + 1, fmt(rr)))
