@@ -41,6 +41,7 @@ RATES = {k: v for k, v in RATES.items() if k in os.environ.get("SMVE_BENCH_RATES
 TICKS = [int(x) for x in os.environ.get("SMVE_BENCH_TICKS", "100,0").split(",")]
 ROUNDS = int(os.environ.get("SMVE_BENCH_ROUNDS", "2"))
 SKIP_MEMORY = os.environ.get("SMVE_BENCH_MEMORY", "1") == "0"
+NO_URING = os.environ.get("SMVE_BENCH_IO_URING", "1") == "0"   # smved's ws_io_uring = false
 # The server under test alone on CPU 0, everything else (load client, simulators, the other server
 # and this script) on the remaining CPUs: on a two-core machine the latency tail otherwise measures
 # the run queue the server shares with its own load client, not the server.
@@ -242,12 +243,19 @@ def fmt(r):
     if "error" in r:
         return "ERROR " + r["error"]
     return ("%8.0f msg/s %7.1f MB/s  e2e p50 %7.2f p99 %8.2f ms  fanout p50 %7.2f p99 %8.2f ms  "
-            "cpu %5.0f%% (waited for a cpu %3.0f%%)  rss %6.1f MiB  client cpu %3.0f%% (max thread %3.0f%%)%s%s" %
+            "cpu %5.0f%% = %5.1f us/msg (waited for a cpu %3.0f%%)  rss %6.1f MiB  client cpu %3.0f%% (max thread %3.0f%%)%s%s" %
             (r["msgs_per_s"], r["mbytes_per_s"], r["e2e_p50_ms"] or -1, r["e2e_p99_ms"] or -1,
-             r["fanout_p50_ms"] or -1, r["fanout_p99_ms"] or -1, r["cpu_pct"], r["runq_wait_pct"], r["rss_mib"],
+             r["fanout_p50_ms"] or -1, r["fanout_p99_ms"] or -1, r["cpu_pct"], us_per_msg(r), r["runq_wait_pct"],
+             r["rss_mib"],
              r["client_cpu_pct"], r["client_thread_cpu_max_pct"],
              "  LOAD CLIENT SATURATED: numbers bounded by the client" if r["client_saturated"] else "",
              ("  (%d resnapshots)" % r["snapshots"]) if r.get("snapshots") else ""))
+
+
+def us_per_msg(r):
+    """The server's CPU time per delivered message in microseconds: unlike msgs/s it is not bounded by
+    clients x ticks/s, and unlike p99 it does not depend on how long others kept the CPU."""
+    return 1e4 * r["cpu_pct"] / r["msgs_per_s"] if r.get("msgs_per_s") else float("nan")
 
 
 def rng(xs, f="%.2f"):
@@ -308,7 +316,8 @@ def main():
                 conf = os.path.join(d, "smved.conf")
                 with open(conf, "w") as f:
                     f.write("[smved]\nstate_dir = %s/state\nlisten = 127.0.0.1:%d\nws_tick_ms = %d\n"
-                            "max_connections = 5000\n\n%s" % (d, port, tick, sections))
+                            "max_connections = 5000\nws_io_uring = %s\n\n%s"
+                            % (d, port, tick, "false" if NO_URING else "true", sections))
                 sm = subprocess.Popen([smved, "-c", conf], stdout=subprocess.DEVNULL, stderr=open(d + "/log", "w"))
                 procs.append(sm)
                 wait_port(port, sm)
@@ -341,12 +350,13 @@ def main():
                     mr = [ratio(a["msgs_per_s"], b["msgs_per_s"]) for a, b in pairs]
                     e99 = [(a["e2e_p99_ms"] or 1e9) for a, _ in pairs]
                     r99 = [(b["e2e_p99_ms"] or 1e9) for _, b in pairs]
+                    cr = [ratio(us_per_msg(b), us_per_msg(a)) for a, b in pairs]
                     print("  N=%-5d ratio smved/node over %d rounds: msgs %s  e2e p99 %s lower  fanout p99 %s lower  "
-                          "cpu %s  rss %s" %
+                          "cpu %s  rss %s  cpu per message %s lower" %
                           (n, len(pairs), rng(mr), rng([ratio(b, a) for a, b in zip(e99, r99)]),
                            rng([ratio(b["fanout_p99_ms"], a["fanout_p99_ms"]) for a, b in pairs]),
                            rng([ratio(a["cpu_pct"], b["cpu_pct"]) for a, b in pairs]),
-                           rng([ratio(a["rss_mib"], b["rss_mib"]) for a, b in pairs])))
+                           rng([ratio(a["rss_mib"], b["rss_mib"]) for a, b in pairs]), rng(cr)))
                     if rate == "10k" and n == 1000:
                         targets.append("10k/s, N=1000, tick %d: p99 <= tick + 10 ms: %s ms over %d rounds: %s"
                                        % (tick, rng(e99, "%.1f"), len(e99), verdict(max(e99) <= tick + 10)))
@@ -355,6 +365,10 @@ def main():
                         targets.append("%s/s, tick %d, N=%d: >= 10x node-ws msgs/s at a lower p99: %sx, e2e p99 %s "
                                        "vs %s ms: %s" % (rate, tick, n, rng(mr), rng(e99, "%.1f"), rng(r99, "%.1f"),
                                                          verdict(ok)))
+                        targets.append("%s/s, tick %d, N=%d: CPU per delivered message, node-ws / smved (no target; "
+                                       "the comparison msgs/s cannot make, see above): %sx, %s vs %s us"
+                                       % (rate, tick, n, rng(cr), rng([us_per_msg(a) for a, _ in pairs], "%.1f"),
+                                          rng([us_per_msg(b) for _, b in pairs], "%.1f")))
                 ref.terminate()
                 ref.wait()
                 m = journal_stats(port)
@@ -369,7 +383,9 @@ def main():
         print("\nnode-ws is fed by one upstream client of the same smved, so its e2e latency includes that "
               "extra hop; fan-out latency (beyond the tick) compares the servers alone.  Both servers send "
               "one delta per tick to every client, so with a tick their msgs/s are bounded by clients x "
-              "ticks/s alike: a 10x msgs/s ratio can only show where the reference cannot keep up.")
+              "ticks/s alike: a 10x msgs/s ratio can only show where the reference cannot keep up.  CPU per "
+              "delivered message compares the work each server spends; both pay the kernel's loopback send per "
+              "message and client, which bounds that ratio too (docs/design-notes.md, \"WebSocket feed costs\").")
         print("\nTargets (issue 4):")
         for t in targets:
             print("  " + t)
