@@ -18,7 +18,10 @@ Prints delivered messages/s, latency p50/p99 (e2e: frame arrival at smved -> cli
 fanout: frame build -> receipt, i.e. beyond the tick), CPU and RSS of each server, and smved's
 ratios to the reference.  Both servers are measured with the same C load client (fanout.c: two
 epoll threads), whose own CPU use is printed; a client thread over 85% of a core is flagged.  Each target of the issue is printed with the measured number and
-"met" or "NOT met"; nothing is asserted: numbers depend on the machine.
+"met" or "NOT met"; nothing is asserted: numbers depend on the machine.  With two or more CPUs
+the server under test runs alone on CPU 0 (SMVE_BENCH_PIN=0: not pinned); each server's CPU time
+per delivered message is printed and compared; SMVE_BENCH_IO_URING=0 runs smved with
+ws_io_uring = false.
 Usage: bench.py BUILD_DIR [SECONDS]"""
 import json
 import os
@@ -248,8 +251,20 @@ def fmt(r):
              r["fanout_p50_ms"] or -1, r["fanout_p99_ms"] or -1, r["cpu_pct"], us_per_msg(r), r["runq_wait_pct"],
              r["rss_mib"],
              r["client_cpu_pct"], r["client_thread_cpu_max_pct"],
-             "  LOAD CLIENT SATURATED: numbers bounded by the client" if r["client_saturated"] else "",
+             ("  client backlog p50 %.0f p99 %.0f KiB" % (r["client_backlog_p50_kib"], r["client_backlog_p99_kib"])
+              if r.get("client_backlog_p99_kib") is not None else "") +
+             ("  LOAD CLIENT SATURATED: numbers bounded by the client" if r["client_saturated"] else
+              "  LOAD CLIENT BEHIND: latency includes its own queue" if client_behind(r) else ""),
              ("  (%d resnapshots)" % r["snapshots"]) if r.get("snapshots") else ""))
+
+
+def client_behind(r):
+    """The load client found more than CLIENT_BEHIND_KIB waiting in a sampled socket at p50: it is
+    not keeping up, so the latency it measures includes its own receive queue."""
+    return (r.get("client_backlog_p50_kib") or 0) > CLIENT_BEHIND_KIB
+
+
+CLIENT_BEHIND_KIB = 64
 
 
 def us_per_msg(r):
@@ -385,7 +400,8 @@ def main():
               "one delta per tick to every client, so with a tick their msgs/s are bounded by clients x "
               "ticks/s alike: a 10x msgs/s ratio can only show where the reference cannot keep up.  CPU per "
               "delivered message compares the work each server spends; both pay the kernel's loopback send per "
-              "message and client, which bounds that ratio too (docs/design-notes.md, \"WebSocket feed costs\").")
+              "message and client, which bounds that ratio too (docs/design-notes.md, \"WebSocket fan-out: the "
+              "sends, and what bounds the targets\").")
         print("\nTargets (issue 4):")
         for t in targets:
             print("  " + t)
