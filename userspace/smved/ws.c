@@ -642,6 +642,8 @@ void ws_client_send_batch_end(struct ws_hub *h)
 static void uring_setup(struct ws_hub *h)
 {
 	if (!h->w->cfg.ws_io_uring) {
+		if (h->uring)
+			smved_log(LOG_INFO, "ws: ws_io_uring = false: tick sends use send()");
 		ws_uring_free(h->uring);
 		h->uring = NULL;
 	} else if (!h->uring) {

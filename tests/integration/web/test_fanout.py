@@ -10,6 +10,7 @@ import base64
 import json
 import os
 import selectors
+import signal
 import socket
 import struct
 import subprocess
@@ -212,6 +213,61 @@ def run(mode, slow_reader):
         finish(t, ok, d, sim, tag)
 
 
+def run_reload():
+    """ws_io_uring switched off and on again by SIGHUP while 20 clients are fed at tick 0."""
+    sim = subprocess.Popen([os.path.join(BUILD, "bin", "smve-sim"), "concentrator", "--listen", "127.0.0.1:0",
+                            "--layout", LAYOUT, "--event-rate", "2", "--comsys-every", "0", "--seed", "6"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    sim_port = int(sim.stdout.readline().split(":")[-1])
+    d = Smved(binary, extra="ws_tick_ms = 0\nws_io_uring = true\nws_ping_s = 3600\n",
+              sections="[concentrator F1]\nhost = 127.0.0.1\nport = %d\nlayout = %s\npoll_interval_ms = 50\n"
+                       % (sim_port, LAYOUT))
+    tag = "SIGHUP toggles ws_io_uring: "
+    clients = []
+    try:
+        time.sleep(1)
+        if "batched through io_uring" not in d.logtext():
+            t.skip(label + tag + "switching", "io_uring unavailable here (see the log)")
+            return
+        clients = [Client(d.port) for _ in range(20)]
+        sel = selectors.DefaultSelector()
+        for c in clients:
+            sel.register(c.s, selectors.EVENT_READ, c)
+
+        def pump(secs):
+            end = time.time() + secs * SLOW
+            while time.time() < end:
+                for key, _ in sel.select(0.2):
+                    key.data.feed()
+
+        switched = []
+        for value, line in (("false", "tick sends use send()"), ("true", "batched through io_uring")):
+            pump(2)
+            before = d.logtext().count(line)
+            with open(d.conf) as f:
+                conf = f.read()
+            with open(d.conf, "w") as f:
+                f.write(conf.replace("ws_io_uring = %s" % ("true" if value == "false" else "false"),
+                                     "ws_io_uring = " + value))
+            d.proc.send_signal(signal.SIGHUP)
+            deadline = time.time() + 5 * SLOW
+            while time.time() < deadline and d.logtext().count(line) == before:
+                pump(0.2)
+            switched.append(d.logtext().count(line) > before)
+        pump(2)
+        ok(all(switched), tag + "off, then on again (log)", switched)
+        errors = [c.error or c.closed for c in clients if c.error or c.closed]
+        every = sorted({v for c in clients for ty, v in c.msgs if ty == "delta"})
+        bad = [why for c in clients if (why := check_deltas(c, every))]
+        ok(not errors and not bad and all(len(segments(c.msgs)) == 1 for c in clients) and len(every) >= 30,
+           tag + "20 clients got every delta in order across both switches (%d deltas)" % len(every),
+           (errors[:2], bad[:2]))
+    finally:
+        for c in clients:
+            c.s.close()
+        finish(t, ok, d, sim, tag)
+
+
 for mode in ("true", "false"):
     run(mode, False)
     if SLOW > 1:
@@ -219,4 +275,5 @@ for mode in ("true", "false"):
                "under valgrind smved cannot fill the kernel's socket buffers in the test's time")
     else:
         run(mode, True)
+run_reload()
 sys.exit(t.done())
