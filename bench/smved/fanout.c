@@ -14,6 +14,9 @@
  * costs little per message.  Its own CPU time is measured per thread over the window: a thread
  * over 85% of a core means the client may be what limits the numbers, and the output says so.
  *
+ * On the sampled clients it also records how many bytes were already waiting in the socket when
+ * it read (client_backlog_*): a client that falls behind measures its own queue.
+ *
  * Prints "measuring" when the window starts (bench.py samples the server's CPU time from there)
  * and one JSON line at the end.  Usage: fanout HOST:PORT N SECONDS
  */
@@ -31,6 +34,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -79,6 +83,7 @@ struct worker {
 	int nconn, opened, inflight;
 	uint64_t msgs, bytes, entries, snapshots, closed;
 	struct dvec e2e, fan;
+	struct dvec backlog;    /* KiB already waiting in a sampled client's socket when it reads */
 	double cpu0, cpu1;      /* own CPU seconds at the window's start and end */
 	bool started, ended;
 	char err[240];
@@ -376,6 +381,15 @@ static void on_handshake(struct worker *w, struct conn *c, const unsigned char *
 
 static void on_readable(struct worker *w, struct conn *c, unsigned char *buf, size_t cap)
 {
+	int waiting = 0;
+
+	/*
+	 * Bytes the kernel holds for us when we get to read: more than a few frames means this client
+	 * is behind and the latency it measures includes its own queue, whatever its CPU use (a
+	 * thread starved by other processes is behind without being busy).
+	 */
+	if (c->sampled && atomic_load(&g_phase) == 1 && !ioctl(c->fd, FIONREAD, &waiting))
+		push(&w->backlog, waiting / 1024.0);
 	ssize_t r = recv(c->fd, buf, cap, 0);
 	double t = now_ms();
 
@@ -453,6 +467,7 @@ static void free_workers(struct worker *ws, int nth)
 		free(ws[t].conns);
 		free(ws[t].e2e.v);
 		free(ws[t].fan.v);
+		free(ws[t].backlog.v);
 		if (ws[t].ep >= 0)
 			close(ws[t].ep);
 	}
@@ -558,6 +573,8 @@ int main(int argc, char **argv)
 			push(&sum.e2e, w->e2e.v[i]);
 		for (size_t i = 0; i < w->fan.n; i++)
 			push(&sum.fan, w->fan.v[i]);
+		for (size_t i = 0; i < w->backlog.n; i++)
+			push(&sum.backlog, w->backlog.v[i]);
 		if (!*err)
 			err = w->err;
 	}
@@ -566,6 +583,8 @@ int main(int argc, char **argv)
 		qsort(sum.e2e.v, sum.e2e.n, sizeof(double), cmp_d);
 	if (sum.fan.n)
 		qsort(sum.fan.v, sum.fan.n, sizeof(double), cmp_d);
+	if (sum.backlog.n)
+		qsort(sum.backlog.v, sum.backlog.n, sizeof(double), cmp_d);
 	printf("{\"clients\":%d,\"seconds\":%.3f,\"msgs_per_s\":%.1f,\"mbytes_per_s\":%.3f,"
 	       "\"entries_per_s_per_client\":%.1f,\"snapshots\":%llu,\"closed\":%llu,",
 	       g_n, secs, sum.msgs / secs, sum.bytes / secs / 1e6, sum.entries / secs / g_sampled,
@@ -574,6 +593,8 @@ int main(int argc, char **argv)
 	print_pct("e2e_p99_ms", &sum.e2e, 0.99, true);
 	print_pct("fanout_p50_ms", &sum.fan, 0.5, true);
 	print_pct("fanout_p99_ms", &sum.fan, 0.99, true);
+	print_pct("client_backlog_p50_kib", &sum.backlog, 0.5, true);
+	print_pct("client_backlog_p99_kib", &sum.backlog, 0.99, true);
 	printf("\"samples\":%zu,\"client_threads\":%d,\"client_cpu_pct\":%.1f,\"client_thread_cpu_max_pct\":%.1f,"
 	       "\"client_saturated\":%s", sum.e2e.n, nth, 100 * cpu / secs, 100 * cpu_max / secs,
 	       100 * cpu_max / secs > SATURATED_PCT ? "true" : "false");
@@ -589,5 +610,6 @@ int main(int argc, char **argv)
 	free_workers(ws, nth);
 	free(sum.e2e.v);
 	free(sum.fan.v);
+	free(sum.backlog.v);
 	return 0;
 }

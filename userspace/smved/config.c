@@ -169,7 +169,7 @@ static int parse_u64(const char *v, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-static int parse_bool(const char *v, bool *out)
+int config_parse_bool(const char *v, bool *out)
 {
 	if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcmp(v, "1") ||
 	    !strcasecmp(v, "on"))
@@ -397,7 +397,7 @@ static int key_smved(struct parse *p, const char *k, const char *v)
 					    *v == '/' ? "" : "/", v) >= sizeof(c->points_dir))
 			BAD("points: a folder of nguru CSV sheets is expected");
 	} else if (!strcmp(k, "require_clock_sync")) {
-		if (parse_bool(v, &b) < 0)
+		if (config_parse_bool(v, &b) < 0)
 			BAD("require_clock_sync must be true or false");
 		c->require_clock_sync = b;
 	} else if (!strcmp(k, "journal_days")) {
@@ -435,7 +435,7 @@ static int key_smved(struct parse *p, const char *k, const char *v)
 			BAD("limit_hysteresis must be a percentage of full scale, 0 .. 50");
 		c->limit_hysteresis_pct = d;
 	} else if (!strcmp(k, "latch_tipo1")) {
-		if (parse_bool(v, &b) < 0)
+		if (config_parse_bool(v, &b) < 0)
 			BAD("latch_tipo1 must be true or false");
 		c->latch_tipo1 = b;
 	} else if (!strcmp(k, "history_min_interval_ms")) {
@@ -502,7 +502,7 @@ static int key_conc(struct parse *p, struct conc_config *cc, const char *k,
 			BAD("peh_interval_s must be 0 (only after connecting) .. 604800");
 		cc->peh_interval_s = (uint32_t)u;
 	} else if (!strcmp(k, "peh")) {
-		if (parse_bool(v, &b) < 0)
+		if (config_parse_bool(v, &b) < 0)
 			BAD("peh must be true or false");
 		cc->peh = b;
 	} else if (!strcmp(k, "src") || !strcmp(k, "dst")) {
@@ -538,7 +538,7 @@ static int key_bus(struct parse *p, struct bus_config *b, const char *k,
 			BAD("peh_interval_s must be 1 .. 255 (the bus master's range)");
 		b->peh_interval_s = (uint32_t)u;
 	} else if (!strcmp(k, "peh")) {
-		if (parse_bool(v, &on) < 0)
+		if (config_parse_bool(v, &on) < 0)
 			BAD("peh must be true or false");
 		b->peh = on;
 	} else if (!strcmp(k, "command_timeout_ms")) {

@@ -91,6 +91,8 @@ typedef void (*config_diag_fn)(void *ctx, const char *msg);
 struct smved_config *config_load(const char *path, config_diag_fn diag,
 				 void *ctx);
 void config_free(struct smved_config *c);
+/* true/yes/on/1 or false/no/off/0 (case-insensitive) into *out; -1 for anything else. */
+int config_parse_bool(const char *v, bool *out);
 
 /* Find a concentrator by name, or NULL. */
 const struct conc_config *config_conc(const struct smved_config *c,

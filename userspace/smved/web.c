@@ -34,6 +34,7 @@ struct web_config *web_config_new(void)
 	wc->ws_tick_ms = 100;
 	wc->ws_queue_kib = 1024;
 	wc->ws_ping_s = 20;
+	wc->ws_io_uring = true;
 	wc->pbkdf2_iter = AUTH_DEFAULT_ITER;
 	http_limits_default(&wc->http);
 	auth_opts_default(&wc->auth);
@@ -129,6 +130,13 @@ int web_config_key(struct web_config *wc, const char *section, const char *key, 
 		return set_uint(&wc->ws_queue_kib, v, 16, 1 << 20, key, err, el);
 	if (!strcmp(key, "ws_ping_s"))
 		return set_uint(&wc->ws_ping_s, v, 1, 3600, key, err, el);
+	if (!strcmp(key, "ws_io_uring")) {
+		if (config_parse_bool(v, &wc->ws_io_uring)) {
+			snprintf(err, el, "ws_io_uring: expected true or false, got '%s'", v);
+			return -1;
+		}
+		return 0;
+	}
 	if (!strcmp(key, "pbkdf2_iterations"))
 		return set_uint(&wc->pbkdf2_iter, v, AUTH_MIN_ITER, 100000000, key, err, el);
 	if (!strcmp(key, "max_connections"))

@@ -34,6 +34,7 @@ struct web_config {
 	unsigned ws_tick_ms;		/* ws_tick_ms (100; 0 = every loop iteration) */
 	unsigned ws_queue_kib;		/* ws_queue_kib: per-client soft bound (1024) */
 	unsigned ws_ping_s;		/* ws_ping_s (20) */
+	bool ws_io_uring;		/* ws_io_uring: batch tick sends through io_uring (true) */
 	char origins[WEB_MAX_ORIGINS][256];	/* origins = comma list ("" = same host only) */
 	unsigned norigins;
 	unsigned pbkdf2_iter;		/* pbkdf2_iterations (AUTH_DEFAULT_ITER) */

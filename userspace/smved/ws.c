@@ -11,7 +11,9 @@
 #include "ws_int.h"
 
 #include "store.h"
+#include "ws_uring.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,10 +163,8 @@ void ws_client_send_blob(struct ws_client *c, struct ws_blob *b)
 	c->hub->st.bytes_sent += b->len;
 }
 
-void ws_client_send_now(struct ws_client *c, struct ws_blob *b, size_t queued)
+bool ws_client_direct(const struct ws_client *c, size_t queued)
 {
-	ssize_t n;
-
 	/*
 	 * Only plain sockets (TLS must go through its bufferevent), only clients whose write
 	 * callback we do not wait for (replay, resnapshot and close are driven from it), and only
@@ -172,15 +172,18 @@ void ws_client_send_now(struct ws_client *c, struct ws_blob *b, size_t queued)
 	 * the write event's two epoll changes per client and tick; the rest, if the socket is
 	 * full, is queued as usual.
 	 */
-	if (c->closing || c->dead || c->in_recv || c->replaying || c->lagging || c->plain_fd < 0 ||
-	    queued) {
-		ws_client_send_blob(c, b);
-		return;
-	}
-	n = send(c->plain_fd, b->data, b->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	return !(c->closing || c->dead || c->in_recv || c->replaying || c->lagging ||
+		 c->plain_fd < 0 || queued);
+}
+
+void ws_client_sent(struct ws_client *c, struct ws_blob *b, ssize_t n)
+{
 	if (n <= 0) {
 		/* Would block, or an error the bufferevent's own write will report (on_event). */
-		ws_client_send_blob(c, b);
+		if (n == -EIO)
+			schedule_reap(c);	/* unknown whether any of it went out */
+		else
+			ws_client_send_blob(c, b);
 		return;
 	}
 	c->hub->st.frames_sent++;
@@ -194,6 +197,18 @@ void ws_client_send_now(struct ws_client *c, struct ws_blob *b, size_t queued)
 		b->refs--;
 		schedule_reap(c);
 	}
+}
+
+void ws_client_send_now(struct ws_client *c, struct ws_blob *b, size_t queued)
+{
+	ssize_t n;
+
+	if (!ws_client_direct(c, queued)) {
+		ws_client_send_blob(c, b);
+		return;
+	}
+	n = send(c->plain_fd, b->data, b->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	ws_client_sent(c, b, n < 0 ? -errno : n);
 }
 
 void ws_client_send_text(struct ws_client *c, const char *json, size_t len)
@@ -599,6 +614,48 @@ void ws_handle(struct ws_hub *h, struct http_conn *hc, const struct http_request
 		on_read(c->bev, c);
 }
 
+static void uring_done(void *user, void *obj, ssize_t res)
+{
+	ws_client_sent(user, obj, res);
+}
+
+void ws_client_send_batched(struct ws_client *c, struct ws_blob *b, size_t queued)
+{
+	struct ws_uring *u = c->hub->uring;
+
+	if (u && ws_client_direct(c, queued))
+		ws_uring_send(u, c->plain_fd, b->data, b->len, c, b);
+	else
+		ws_client_send_now(c, b, queued);
+}
+
+void ws_client_send_batch_end(struct ws_hub *h)
+{
+	if (h->uring && ws_uring_flush(h->uring)) {
+		smved_log(LOG_ERR, "ws: io_uring failed, sending with send() from now on");
+		ws_uring_free(h->uring);
+		h->uring = NULL;
+	}
+}
+
+/* Creates or drops the io_uring of the tick sends as ws_io_uring says. */
+static void uring_setup(struct ws_hub *h)
+{
+	if (!h->w->cfg.ws_io_uring) {
+		if (h->uring)
+			smved_log(LOG_INFO, "ws: ws_io_uring = false: tick sends use send()");
+		ws_uring_free(h->uring);
+		h->uring = NULL;
+	} else if (!h->uring) {
+		h->uring = ws_uring_new(uring_done);
+		if (!h->uring)
+			smved_log(LOG_NOTICE, "ws: io_uring unavailable (%s): tick sends use send()",
+				  strerror(errno));
+		else
+			smved_log(LOG_INFO, "ws: tick sends batched through io_uring");
+	}
+}
+
 struct ws_hub *ws_hub_new(struct web *w)
 {
 	struct ws_hub *h = calloc(1, sizeof(*h));
@@ -613,6 +670,7 @@ struct ws_hub *ws_hub_new(struct web *w)
 		free(h);
 		return NULL;
 	}
+	uring_setup(h);
 	return h;
 }
 
@@ -630,12 +688,14 @@ void ws_hub_free(struct ws_hub *h)
 		client_free(c);
 	}
 	ws_feed_stop(h);
+	ws_uring_free(h->uring);
 	event_free(h->reaper);
 	free(h);
 }
 
 void ws_hub_reconfigure(struct ws_hub *h)
 {
+	uring_setup(h);
 	for (struct ws_client *c = h->clients; c; c = c->next)
 		if (!c->dead)
 			bufferevent_setwatermark(c->bev, EV_WRITE, ws_soft_bound(h) / 4, 0);

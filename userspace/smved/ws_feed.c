@@ -569,8 +569,9 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 			h->st.frames_built += g->tick_blob != NULL;
 		}
 		if (g->tick_blob)
-			ws_client_send_now(c, g->tick_blob, queued);
+			ws_client_send_batched(c, g->tick_blob, queued);
 	}
+	ws_client_send_batch_end(h);	/* before the frames are released */
 	for (struct ws_group *g = h->groups; g; g = g->next) {
 		ws_blob_put(g->tick_blob);
 		g->tick_blob = NULL;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <wslay/wslay.h>
 
@@ -85,6 +86,7 @@ struct ws_hub {
 	struct journal_sub *jsub;
 	struct event *tick;
 	struct event *reaper;	/* frees dead clients outside of any iteration */
+	struct ws_uring *uring;	/* tick sends batched through io_uring (NULL: send(2) each) */
 	bool tick_pending;
 	int64_t tick_due_us;	/* monotonic time the last tick was due at */
 	uint64_t dict_gen;
@@ -103,6 +105,20 @@ void ws_client_send_text(struct ws_client *c, const char *json, size_t len);
  * client and tick: with 1,000 clients these are cache misses that showed in profiles).
  */
 void ws_client_send_now(struct ws_client *c, struct ws_blob *b, size_t queued);
+/* Whether ws_client_send_now() would write to the socket itself (queued as there). */
+bool ws_client_direct(const struct ws_client *c, size_t queued);
+/*
+ * Accounts a direct write of b that sent n bytes (< 0: -errno, nothing sent): queues what did
+ * not go out; -EIO (a write in an unknown state) drops the client.
+ */
+void ws_client_sent(struct ws_client *c, struct ws_blob *b, ssize_t n);
+/*
+ * Like ws_client_send_now(), but a direct write may be deferred to a batch (io_uring, when
+ * available) that ws_client_send_batch_end() submits: until then b must stay alive and nothing
+ * else may be written to c.
+ */
+void ws_client_send_batched(struct ws_client *c, struct ws_blob *b, size_t queued);
+void ws_client_send_batch_end(struct ws_hub *h);
 /* Starts the close handshake with code and reason (reason: UTF-8, < 123 bytes). */
 void ws_client_close(struct ws_client *c, uint16_t code, const char *reason);
 size_t ws_client_queued(const struct ws_client *c);

@@ -15,7 +15,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from webtest import BUILD, Smved, Tap, connect, jreq, read_response  # noqa: E402
+from webtest import BUILD, Smved, Tap, connect, finish, jreq, read_response  # noqa: E402
 
 binary = sys.argv[1]
 label = (sys.argv[2] + ": ") if len(sys.argv) > 2 and sys.argv[2] else ""
@@ -147,12 +147,5 @@ try:
 finally:
     for s in socks:
         s.close()
-    rc = d.stop()
-    ok(rc == 0, "smved exits cleanly (status %s)" % rc, d.logtext()[-3000:] if rc else None)
-    sim.terminate()
-    sim.wait()
-    if not t.failed:
-        d.cleanup()
-    else:
-        print("# kept " + d.dir)
+    finish(t, ok, d, sim)
 sys.exit(t.done())

@@ -19,7 +19,7 @@ import urllib.request
 import websockets
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from webtest import BUILD, SLOW, TOP, Smved, Tap, connect, jreq, read_response  # noqa: E402
+from webtest import BUILD, SLOW, TOP, Smved, Tap, connect, finish, jreq, read_response  # noqa: E402
 
 binary = sys.argv[1]
 label = (sys.argv[2] + ": ") if len(sys.argv) > 2 and sys.argv[2] else ""
@@ -254,12 +254,5 @@ except Exception as e:  # a crash of the test itself must fail, not vanish
     ok(False, "test body raised %r" % e, d.logtext()[-2000:])
 finally:
     ok(d.alive(), "smved still running")
-    rc = d.stop()
-    ok(rc == 0, "smved exits cleanly (status %s)" % rc, d.logtext()[-3000:] if rc else None)
-    sim.terminate()
-    sim.wait()
-    if not t.failed:
-        d.cleanup()
-    else:
-        print("# kept " + d.dir)
+    finish(t, ok, d, sim)
 sys.exit(t.done())

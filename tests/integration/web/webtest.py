@@ -147,6 +147,19 @@ class Smved:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def finish(t, ok, d, sim, tag=""):
+    """Stops smved (its exit status is a check: sanitizers and valgrind report there) and the
+    simulator; smved's directory is kept for a look when any check failed."""
+    rc = d.stop()
+    ok(rc == 0, tag + "smved exits cleanly (status %s)" % rc, d.logtext()[-3000:] if rc else None)
+    sim.terminate()
+    sim.wait()
+    if not t.failed:
+        d.cleanup()
+    else:
+        print("# kept " + d.dir)
+
+
 def connect(port, timeout=10):
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout * SLOW)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
