@@ -121,7 +121,7 @@ static void control_journal(struct smved *sm, const struct control_done *d, int 
 	 * A node reports results while it builds a read batch: the event joins it, in the same
 	 * transaction as the COMMAND record's cursor.  Otherwise a group-commit batch of its own.
 	 */
-	if (journal_add_queued(sm->journal, &ev) < 0)
+	if (journal_add_queued(sm->journal, &ev, NULL, NULL) < 0)
 		smved_log(LOG_ERR, "%s: cannot journal the control result (%s)", d->tag, outcome);
 	free(fields);
 	json_decref(f);

@@ -453,18 +453,24 @@ int journal_collect(struct journal *j, struct journal_batch *b)
 	return rc;
 }
 
-int journal_add_queued(struct journal *j, const struct journal_new *ev)
+int journal_submit_one(struct journal *j, const struct journal_new *ev, void *owner,
+		       journal_done_fn done)
 {
-	struct journal_batch *b;
+	struct journal_batch *b = journal_batch_new();
 
-	if (journal_append(j, ev, NULL) >= 0)
-		return 0;
-	b = journal_batch_new();
 	if (!b || journal_batch_add(b, ev) < 0) {
 		journal_batch_free(b);
 		return -1;
 	}
-	return journal_submit(j, b, NULL, NULL, NULL, 0);
+	return journal_submit(j, b, owner, done, NULL, 0);
+}
+
+int journal_add_queued(struct journal *j, const struct journal_new *ev, void *owner,
+		       journal_done_fn done)
+{
+	if (journal_append(j, ev, NULL) >= 0)
+		return 0;
+	return journal_submit_one(j, ev, owner, done);
 }
 
 int journal_add(struct journal *j, const struct journal_new *ev, int64_t *id)

@@ -227,11 +227,20 @@ int journal_submit(struct journal *j, struct journal_batch *b, void *owner,
  */
 int journal_collect(struct journal *j, struct journal_batch *b);
 /*
- * One event nobody waits for: into the open or collected batch when there
- * is one (journal_append()), else a group-commit batch of its own (no
- * fsync on the loop).  0, or -1 when it could not even be queued.
+ * One event in a group-commit batch of its own (no fsync on the loop);
+ * @owner and @done as journal_submit() (@done may be NULL).  0, or -1 when
+ * it could not even be queued.
  */
-int journal_add_queued(struct journal *j, const struct journal_new *ev);
+int journal_submit_one(struct journal *j, const struct journal_new *ev, void *owner,
+		       journal_done_fn done);
+/*
+ * One event nobody waits for: into the open or collected batch when there
+ * is one (journal_append(); @done is then not called for it: the batch's
+ * own completion counts it), else journal_submit_one().  0, or -1 when it
+ * could not even be queued.
+ */
+int journal_add_queued(struct journal *j, const struct journal_new *ev, void *owner,
+		       journal_done_fn done);
 /* No callback will run for @owner's batches any more (they still commit). */
 void journal_cancel(struct journal *j, void *owner);
 

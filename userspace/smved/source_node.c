@@ -197,19 +197,10 @@ static void bus_event(struct bus *b, int ied, const char *type, int64_t value, b
 	struct journal_new ev = { .source = b->cfg.tty, .station = b->cfg.station, .ied = ied,
 				  .type = type, .rx_us = smved_now_us(), .value = value,
 				  .alarm = alarm, .text = text };
-	struct journal *j = b->bs->sm->journal;
-	struct journal_batch *bt;
 
-	if (journal_append(j, &ev, NULL) >= 0)
-		return;
-	bt = journal_batch_new();
-	if (!bt || journal_batch_add(bt, &ev) < 0) {
-		journal_batch_free(bt);
-		smved_log(LOG_ERR, "bus %s: out of memory: event \"%s\" not journalled",
+	if (journal_add_queued(b->bs->sm->journal, &ev, b, side_done) < 0)
+		smved_log(LOG_ERR, "bus %s: event \"%s\" could not be queued for the journal",
 			  b->cfg.tty, text);
-		return;
-	}
-	journal_submit(j, bt, b, side_done, NULL, 0);
 }
 
 static struct smved *SM(const struct bus *b)

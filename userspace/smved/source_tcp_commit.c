@@ -42,8 +42,6 @@ static void side_done(void *owner, const struct journal_result *res, void *user)
 /* An event outside a reply (connection lost): its own batch, nothing waits for it. */
 static void add_event(struct source_tcp *s, const struct journal_new *ev, bool in_batch)
 {
-	struct journal_batch *b;
-
 	if (in_batch) {
 		/* An incomplete reply batch is dropped whole (on_reply re-asks the SEQ). */
 		if (s->batch && journal_batch_add(s->batch, ev) < 0) {
@@ -52,14 +50,9 @@ static void add_event(struct source_tcp *s, const struct journal_new *ev, bool i
 		}
 		return;
 	}
-	b = journal_batch_new();
-	if (!b || journal_batch_add(b, ev) < 0) {
-		journal_batch_free(b);
-		smved_log(LOG_ERR, "%s: out of memory: event \"%s\" not journalled", s->cfg.name,
+	if (journal_submit_one(s->sm->journal, ev, s, side_done) < 0)
+		smved_log(LOG_ERR, "%s: event \"%s\" could not be queued for the journal", s->cfg.name,
 			  ev->text ? ev->text : "");
-		return;
-	}
-	journal_submit(s->sm->journal, b, s, side_done, NULL, 0);
 }
 
 static void comm_event(struct source_tcp *s, int ied, bool online, const char *why,
