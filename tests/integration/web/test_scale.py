@@ -57,7 +57,8 @@ sim = subprocess.Popen([os.path.join(BUILD, "bin", "smve-sim"), "concentrator", 
                         "--layout", "1:6,3,4 2:6,1,2 3:6,1,2 4:6,1,2", "--event-rate", "3000", "--seed", "3"],
                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 sim_port = int(sim.stdout.readline().split(":")[-1])
-d = Smved(binary, extra="max_connections = %d\nidle_timeout_s = 300\nws_queue_kib = 16\nws_tick_ms = 50\n" % (N + 10),
+d = Smved(binary, extra="max_connections = %d\nidle_timeout_s = 300\nws_queue_kib = 16\nws_tick_ms = 50\n"
+          "ws_ping_s = 300\n" % (N + 10),
           sections="[concentrator E8]\nhost = 127.0.0.1\nport = %d\nlayout = 1:6,3,4 2:6,1,2 3:6,1,2 4:6,1,2\n"
                    "poll_interval_ms = 20\n" % sim_port)
 P = d.port
@@ -110,7 +111,9 @@ try:
         time.sleep(0.5)
     ok(n is not None and n <= 2, "every slot given back after the clients left (%s open)" % n)
 
-    # a reader that never reads, with a tiny receive buffer, next to a normal client.  The kernel's
+    # a reader that never reads, with a tiny receive buffer, next to a normal client.  It never
+    # answers a ping either: with the default ws_ping_s (20) the ping close could come before the
+    # overflow on a fast machine (seen once, closed "no pong to 2 pings"), hence ws_ping_s = 300.  The kernel's
     # send buffer (up to tcp_wmem's maximum, several MB) absorbs the feed before smved's own queue
     # grows, so the simulator's event rate is high enough to fill it well before the ping timeout.
     slow = ws_handshake(P, rcvbuf=4096)
